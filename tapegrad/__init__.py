@@ -1,0 +1,134 @@
+"""tapegrad: tensors over NumPy with a tape-based autograd and PyTorch's API.
+
+    import tapegrad as torch
+
+The namespace mirrors `torch`: dtypes, creation functions, operators, autograd,
+and (imported on first use, to keep `import tapegrad` fast) nn, optim, utils,
+linalg and the rest. A name PyTorch has and tapegrad lacks raises
+NotImplementedError naming it.
+"""
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._backend import device
+from ._dtype import (bfloat16, bool, can_cast, cfloat, complex64, double, dtype, finfo, float, float16, float32,
+                     float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64, long, promote_types,
+                     set_default_dtype, short, uint8)
+from ._formatting import set_printoptions
+from ._tensor import Size, Tensor, is_tensor
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
+from ._ops.creation import *  # noqa: F401,F403
+from ._ops.elementwise import *  # noqa: F401,F403
+from ._ops.reduce import *  # noqa: F401,F403
+from ._ops.movement import *  # noqa: F401,F403
+from ._ops.indexing import *  # noqa: F401,F403
+from ._ops.linalg import *  # noqa: F401,F403
+from ._ops.random import *  # noqa: F401,F403
+from ._ops import inplace as _inplace  # noqa: F401  (attaches the in-place methods)
+
+_builtin_isinstance = isinstance
+
+
+def result_type(tensor1, tensor2):
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return builtins_bool(input.item())
+
+
+def numel(input):
+    return input.numel()
+
+
+def get_num_threads():
+    from ._threads import get_num_threads as g
+
+    return g()
+
+
+def set_num_threads(n):
+    from ._threads import set_num_threads as s
+
+    s(n)
+
+
+def get_num_interop_threads():
+    return 1
+
+
+def set_num_interop_threads(n):
+    pass
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    pass
+
+
+def are_deterministic_algorithms_enabled():
+    return True
+
+
+def set_float32_matmul_precision(precision):
+    pass
+
+
+def get_float32_matmul_precision():
+    return "highest"
+
+
+def compile(model=None, **kwargs):
+    """torch.compile: accepted and ignored; returns the model (or a decorator) unchanged."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def typename(obj):
+    return obj.type() if _builtin_isinstance(obj, Tensor) else type(obj).__name__
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_bool = _builtins.bool
+
+strided = "torch.strided"
+contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
+pi, e, inf, nan = 3.141592653589793, 2.718281828459045, _builtins.float("inf"), _builtins.float("nan")
+
+_LAZY = {"nn", "optim", "utils", "linalg", "cuda", "backends", "serialization", "amp", "distributed",
+         "testing", "multiprocessing", "jit", "special", "hub", "onnx", "mps", "accelerator", "datasets",
+         "transforms", "overrides", "types", "library", "fx", "export", "profiler", "version"}
+
+
+class _NotImplementedAttribute(NotImplementedError, AttributeError):
+    """Raised for PyTorch names tapegrad lacks; an AttributeError too, so hasattr() answers False."""
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in ("save", "load"):
+        from . import serialization
+
+        return getattr(serialization, name)
+    if name in _LAZY:
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    if name.startswith("__"):
+        raise AttributeError(name)
+    raise _NotImplementedAttribute(f"tapegrad does not implement torch.{name}")

@@ -1,0 +1,954 @@
+"""Elementwise operators: arithmetic, comparisons, unary math, activations, dtype/device conversion.
+
+Each operator is a Function with forward (on arrays) and backward (on Tensors)
+side by side. Operands are promoted to PyTorch's result dtype before NumPy
+sees them (`_promote`); gradients are reduced to each input's shape and dtype
+by the engine, so backward formulas here are written as for equal shapes.
+"""
+import builtins
+import math
+
+import numpy as np
+
+from .. import _backend, _dtype
+from .._tensor import Tensor, tensor_method
+from ..autograd.function import Function
+
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
+    "fmod", "pow", "neg", "negative", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+    "square", "abs", "absolute", "sign", "sgn", "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos",
+    "arctan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "atan2",
+    "arctan2", "sigmoid", "relu", "reciprocal", "erf", "erfc", "erfinv", "floor", "ceil", "round", "trunc",
+    "frac", "fix", "clamp", "clip", "clamp_min", "clamp_max", "where", "maximum", "minimum", "fmax", "fmin",
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose", "allclose", "nan_to_num",
+    "lerp", "addcmul", "addcdiv", "hypot", "logaddexp", "xlogy", "signbit", "copysign", "positive", "deg2rad",
+    "rad2deg", "sinc", "heaviside", "float_power", "real", "imag", "conj", "angle",
+]
+
+_FLOAT = frozenset("fc")
+
+
+def _is_float_arr(a):
+    return a.dtype.kind in _FLOAT or a.dtype.name == "bfloat16"
+
+
+def _default_np():
+    return _dtype.get_default_dtype().np
+
+
+def _as_operand(x, op):
+    """Python numbers stay Python numbers (weak in promotion); NumPy scalars become Python numbers."""
+    if isinstance(x, (Tensor, bool, int, float, complex)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return x.item()
+    raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}")
+
+
+def _promote(a, b, op, float_result=False):
+    """Cast a pair of operands to PyTorch's result dtype (see _dtype.result_type)."""
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
+        a = _as_operand(a, op)
+    if b.__class__ is not Tensor and not isinstance(b, Tensor):
+        b = _as_operand(b, op)
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a._data.dtype, b._data.dtype
+        if da == db and (not float_result or da.kind in _FLOAT):
+            return a, b
+    elif ta:
+        if a._data.dtype.kind == "f" and not isinstance(b, complex):
+            return a, b
+    elif tb:
+        db = b._data.dtype
+        if db.kind == "f" and not isinstance(a, complex):
+            return a, b
+    rt = _dtype.result_type(a, b)
+    if float_result and not (rt.is_floating_point or rt.is_complex):
+        rt = _dtype.get_default_dtype()
+    if ta and a._data.dtype != rt.np:
+        a = a.to(rt)
+    if tb and b._data.dtype != rt.np:
+        b = b.to(rt)
+    if not ta and rt.is_floating_point and not isinstance(a, float):
+        a = float(a)
+    if not tb and rt.is_floating_point and not isinstance(b, float):
+        b = float(b)
+    return a, b
+
+
+def _floatify(x):
+    """Unary float functions of integer tensors compute in the default float dtype, as PyTorch does."""
+    if not isinstance(x, Tensor):
+        x = Tensor._make(np.asarray(x))
+    if x._data.dtype.kind in "biu":
+        return x.to(_dtype.get_default_dtype())
+    return x
+
+
+def _arr(x):
+    return np.asarray(x) if x.__class__ is not np.ndarray and not hasattr(x, "__cuda_array_interface__") else x
+
+
+# ---------------------------------------------------------------- arithmetic
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, -g
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return (g * b if ctx.needs_input_grad[0] else None), (g * a if ctx.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        if isinstance(b, (int, float)) and b == 2:
+            return a * a
+        return a ** b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if isinstance(b, (int, float)):
+                ga = g * (b * a ** (b - 1)) if b != 0 else g * 0
+            else:
+                ga = g * b * where(b == 0, 1.0, a) ** (b - 1) * (b != 0)
+        if ctx.needs_input_grad[1]:
+            y = a ** b
+            ga_log = where((a == 0) & (b >= 0), 0.0, log(a)) if isinstance(a, Tensor) else math.log(a)
+            gb = g * y * ga_log
+        return ga, gb
+
+
+@tensor_method("add", "__add__")
+def add(input, other, *, alpha=1, out=None):
+    if alpha != 1:
+        other = mul(other, alpha)
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
+        return _out(Add.apply(input, other), out)
+    a, b = _promote(input, other, "add")
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    return _out(Add.apply(a, b), out)
+
+
+@tensor_method("__radd__")
+def _radd(self, other):
+    return add(self, other)
+
+
+@tensor_method("sub", "__sub__")
+def sub(input, other, *, alpha=1, out=None):
+    if input.__class__ is Tensor and input._data.dtype.kind == "b" or (
+            isinstance(other, Tensor) and other._data.dtype.kind == "b"):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if alpha != 1:
+        other = mul(other, alpha)
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
+        return _out(Sub.apply(input, other), out)
+    a, b = _promote(input, other, "sub")
+    return _out(Sub.apply(a, b), out)
+
+
+subtract = sub
+
+
+@tensor_method("__rsub__")
+def _rsub(self, other):
+    a, b = _promote(other, self, "sub")
+    return Sub.apply(a, b)
+
+
+@tensor_method("mul", "__mul__", "__rmul__", "multiply")
+def mul(input, other, *, out=None):
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
+        return _out(Mul.apply(input, other), out)
+    a, b = _promote(input, other, "mul")
+    if not isinstance(a, Tensor):
+        a, b = b, a
+    return _out(Mul.apply(a, b), out)
+
+
+multiply = mul
+
+
+@tensor_method("div", "__truediv__", "divide", "true_divide")
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return _out(floor_divide(input, other), out)
+        if rounding_mode == "trunc":
+            return _out(_trunc_divide(input, other), out)
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    a, b = _promote(input, other, "div", float_result=True)
+    return _out(Div.apply(a, b), out)
+
+
+divide = true_divide = div
+
+
+@tensor_method("__rtruediv__")
+def _rdiv(self, other):
+    a, b = _promote(other, self, "div", float_result=True)
+    return Div.apply(a, b)
+
+
+class _NoGradBinary(Function):
+    """Piecewise-constant binaries (floor_divide, remainder's quotient): zero gradient like PyTorch's."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, g * 0
+
+
+class FloorDivide(_NoGradBinary):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * floor_divide(a, b) if ctx.needs_input_grad[1] else None)
+
+
+class Fmod(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        return g, (-g * _trunc_divide(a, b) if ctx.needs_input_grad[1] else None)
+
+
+class TruncDivide(_NoGradBinary):
+    @staticmethod
+    def forward(ctx, a, b):
+        if _is_float_arr(_arr(a)) or (not hasattr(a, "dtype") and isinstance(a, float)):
+            return np.trunc(np.true_divide(a, b))
+        q = np.floor_divide(a, b)
+        return q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+
+
+def _check_int_zero_div(b, op):
+    if isinstance(b, Tensor) and b._data.dtype.kind in "iu" and (b._data == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    if isinstance(b, int) and not isinstance(b, bool) and b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+@tensor_method("floor_divide", "__floordiv__")
+def floor_divide(input, other, *, out=None):
+    a, b = _promote(input, other, "floor_divide")
+    if not _is_float_arr(_arr(a._data if isinstance(a, Tensor) else a)):
+        _check_int_zero_div(b, "floor_divide")
+    return _out(FloorDivide.apply(a, b), out)
+
+
+@tensor_method("__rfloordiv__")
+def _rfloordiv(self, other):
+    return floor_divide(*_promote(other, self, "floor_divide"))
+
+
+def _trunc_divide(input, other):
+    a, b = _promote(input, other, "div")
+    return TruncDivide.apply(a, b)
+
+
+@tensor_method("remainder", "__mod__")
+def remainder(input, other, *, out=None):
+    a, b = _promote(input, other, "remainder")
+    return _out(Remainder.apply(a, b), out)
+
+
+@tensor_method("__rmod__")
+def _rmod(self, other):
+    return remainder(*_promote(other, self, "remainder"))
+
+
+@tensor_method
+def fmod(input, other, *, out=None):
+    a, b = _promote(input, other, "fmod")
+    return _out(Fmod.apply(a, b), out)
+
+
+@tensor_method("pow", "__pow__")
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        a, b = _promote(input, exponent, "pow")
+        return _out(Pow.apply(a, b), out)
+    if isinstance(exponent, int) and input._data.dtype.kind in "iu" and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    a, b = _promote(input, exponent, "pow")
+    return _out(Pow.apply(a, b), out)
+
+
+@tensor_method("__rpow__")
+def _rpow(self, other):
+    a, b = _promote(other, self, "pow")
+    return Pow.apply(a, b)
+
+
+def float_power(input, exponent):
+    a = input.double() if isinstance(input, Tensor) else float(input)
+    b = exponent.double() if isinstance(exponent, Tensor) else float(exponent)
+    return pow(a, b) if isinstance(a, Tensor) else pow(Tensor._make(np.asarray(a)), b)
+
+
+@tensor_method("neg", "__neg__", "negative")
+def neg(input):
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+@tensor_method("positive", "__pos__")
+def positive(input):
+    return input
+
+
+def _out(result, out):
+    """Honour `out=`: copy into the given tensor (resized like PyTorch when its shape differs)."""
+    if out is None:
+        return result
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    return out._inplace(result.detach() if out.grad_fn is None and not out._rg else result, "out=")
+
+
+# ---------------------------------------------------------------- unary math
+def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False):
+    """Define a unary operator once: forward ufunc, backward formula bwd(g, x, y) on Tensors.
+
+    save: which of input 'x' / output 'y' backward needs ('xy' both, '' none).
+    floatify: integer inputs are computed in the default float dtype (exp of an int tensor is float).
+    """
+
+    def forward(ctx, x):
+        y = fwd(x)
+        ctx.save_for_backward(x if "x" in save else None, y if "y" in save else None)
+        return y
+
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return bwd(g, x, y)
+
+    cls = type(name.capitalize().replace("_", ""), (Function,), {
+        "forward": staticmethod(forward), "backward": staticmethod(backward), "__module__": __name__})
+
+    def op(input, *, out=None):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        if floatify and input._data.dtype.kind in "biu":
+            input = _floatify(input)
+        return _out(cls.apply(input), out)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: elementwise, with gradient."
+    tensor_method(name)(op)
+    return op
+
+
+def _erf(x):
+    from math import erf as _e
+
+    v = np.vectorize(_e, otypes=[x.dtype])
+    return v(x)
+
+
+def _erf_array(x):
+    try:
+        from scipy.special import erf as serf  # optional: faster when SciPy is present
+
+        return serf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        return _erf(x)
+
+
+def _erfinv_array(x):
+    try:
+        from scipy.special import erfinv as s
+
+        return s(x).astype(x.dtype, copy=False)
+    except ImportError:
+        raise NotImplementedError("tapegrad implements torch.erfinv only where SciPy is installed")
+
+
+_SQRT_PI = math.sqrt(math.pi)
+
+exp = _unary("exp", np.exp, lambda g, x, y: g * y, save="y")
+exp2 = _unary("exp2", np.exp2, lambda g, x, y: g * y * math.log(2.0), save="y")
+log = _unary("log", np.log, lambda g, x, y: g / x)
+log2 = _unary("log2", np.log2, lambda g, x, y: g / (x * math.log(2.0)))
+log10 = _unary("log10", np.log10, lambda g, x, y: g / (x * math.log(10.0)))
+log1p = _unary("log1p", np.log1p, lambda g, x, y: g / (x + 1))
+expm1 = _unary("expm1", np.expm1, lambda g, x, y: g * (y + 1), save="y")
+sqrt = _unary("sqrt", np.sqrt, lambda g, x, y: g / (y * 2), save="y")
+rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, x, y: g * y * y * y * -0.5, save="y")
+sin = _unary("sin", np.sin, lambda g, x, y: g * cos(x))
+cos = _unary("cos", np.cos, lambda g, x, y: -g * sin(x))
+tan = _unary("tan", np.tan, lambda g, x, y: g * (y * y + 1), save="y")
+asin = _unary("asin", np.arcsin, lambda g, x, y: g * rsqrt(-x * x + 1))
+acos = _unary("acos", np.arccos, lambda g, x, y: -g * rsqrt(-x * x + 1))
+atan = _unary("atan", np.arctan, lambda g, x, y: g / (x * x + 1))
+sinh = _unary("sinh", np.sinh, lambda g, x, y: g * cosh(x))
+cosh = _unary("cosh", np.cosh, lambda g, x, y: g * sinh(x))
+tanh = _unary("tanh", np.tanh, lambda g, x, y: g * (1 - y * y), save="y")
+asinh = _unary("asinh", np.arcsinh, lambda g, x, y: g * rsqrt(x * x + 1))
+acosh = _unary("acosh", np.arccosh, lambda g, x, y: g * rsqrt(x * x - 1))
+atanh = _unary("atanh", np.arctanh, lambda g, x, y: g / (1 - x * x))
+sigmoid = _unary("sigmoid", lambda x: _sigmoid(x), lambda g, x, y: g * y * (1 - y), save="y")
+reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, x, y: -g * y * y, save="y")
+erf = _unary("erf", _erf_array, lambda g, x, y: g * (2 / _SQRT_PI) * exp(-x * x))
+erfc = _unary("erfc", lambda x: 1 - _erf_array(x), lambda g, x, y: g * (-2 / _SQRT_PI) * exp(-x * x))
+erfinv = _unary("erfinv", _erfinv_array, lambda g, x, y: g * (_SQRT_PI / 2) * exp(y * y), save="y")
+sinc = _unary("sinc", np.sinc, lambda g, x, y: g * where(x == 0, 0.0, (cos(x * math.pi) - y) / x), save="xy")
+deg2rad = _unary("deg2rad", np.deg2rad, lambda g, x, y: g * (math.pi / 180), save="")
+rad2deg = _unary("rad2deg", np.rad2deg, lambda g, x, y: g * (180 / math.pi), save="")
+square = _unary("square", np.square, lambda g, x, y: g * 2 * x, floatify=False)
+abs = _unary("abs", np.abs, lambda g, x, y: g * sign(x), floatify=False)
+relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, x, y: g * (y > 0), save="y", floatify=False)
+_zero_grad = lambda g, x, y: g * 0  # noqa: E731  (piecewise-constant functions)
+sign = _unary("sign", np.sign, _zero_grad, save="", floatify=False)
+sgn = sign
+floor = _unary("floor", lambda x: np.floor(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
+               floatify=False)
+ceil = _unary("ceil", lambda x: np.ceil(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
+              floatify=False)
+trunc = _unary("trunc", lambda x: np.trunc(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
+               floatify=False)
+fix = trunc
+frac = _unary("frac", lambda x: x - np.trunc(x), lambda g, x, y: g, save="")
+absolute = abs
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+def _sigmoid(x):
+    # exp of -|x| never overflows; the two branches are the same function
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Round(Function):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        return np.round(x, decimals) if x.dtype.kind in "fc" else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
+@tensor_method
+def round(input, *, decimals=0, out=None):
+    return _out(Round.apply(input, decimals), out)
+
+
+# ---------------------------------------------------------------- binary math
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        d = a * a + b * b
+        return g * b / d, -g * a / d
+
+
+@tensor_method("atan2", "arctan2")
+def atan2(input, other, *, out=None):
+    a, b = _promote(input, other, "atan2", float_result=True)
+    return _out(Atan2.apply(a, b), out)
+
+
+arctan2 = atan2
+
+
+class _Select2(Function):
+    """maximum/minimum/fmax/fmin: the gradient goes to the chosen operand, split evenly on ties (PyTorch)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        pick_a = ctx.pick(a, b)
+        tie = a == b
+        half = g * 0.5
+        ga = where(tie, half, where(pick_a, g, 0.0)) if ctx.needs_input_grad[0] else None
+        gb = where(tie, half, where(pick_a, 0.0, g)) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _select2(name, fn, pick, doc):
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        ctx.pick = pick
+        return fn(a, b)
+
+    cls = type(name.capitalize(), (_Select2,), {"forward": staticmethod(forward), "__module__": __name__})
+
+    def op(input, other, *, out=None):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+        a, b = _promote(input, other, name)
+        return _out(cls.apply(a, b), out)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    tensor_method(name)(op)
+    return op
+
+
+maximum = _select2("maximum", np.maximum, lambda a, b: (a > b) | isnan(a), "torch.maximum (NaN propagates)")
+minimum = _select2("minimum", np.minimum, lambda a, b: (a < b) | isnan(a), "torch.minimum (NaN propagates)")
+fmax = _select2("fmax", np.fmax, lambda a, b: (a > b) | isnan(b), "torch.fmax (NaN ignored)")
+fmin = _select2("fmin", np.fmin, lambda a, b: (a < b) | isnan(b), "torch.fmin (NaN ignored)")
+
+
+def hypot(input, other):
+    return sqrt(input * input + other * other)
+
+
+def logaddexp(input, other):
+    m = maximum(input, other).detach()
+    return m + log(exp(input - m) + exp(other - m))
+
+
+def xlogy(input, other):
+    x = input if isinstance(input, Tensor) else Tensor._make(np.asarray(input, dtype=_default_np()))
+    return where(x == 0, 0.0, x * log(other))
+
+
+def copysign(input, other):
+    return abs(input) * where(signbit(other if isinstance(other, Tensor) else Tensor._make(np.asarray(other))),
+                              -1.0, 1.0)
+
+
+@tensor_method
+def lerp(input, end, weight):
+    return input + weight * (end - input)
+
+
+@tensor_method
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return input + value * tensor1 * tensor2 if value != 1 else input + tensor1 * tensor2
+
+
+@tensor_method
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
+
+
+# ---------------------------------------------------------------- clamp / where
+class Clamp(Function):
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x, lo, hi)
+        if lo is not None and hi is not None:
+            return np.minimum(np.maximum(x, lo), hi)
+        return np.maximum(x, lo) if lo is not None else np.minimum(x, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        keep = None
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep & (x <= hi)
+        gx = g * keep
+        glo = ghi = None
+        if lo is not None and ctx.needs_input_grad[1]:
+            glo = g * (x < lo)
+        if hi is not None and ctx.needs_input_grad[2]:
+            ghi = g * (x > hi) * (x >= lo if lo is not None else 1)
+        return gx, glo, ghi
+
+
+@tensor_method("clamp", "clip")
+def clamp(input, min=None, max=None, *, out=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    lo, hi = min, max
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        rt = _dtype.result_type(*(v for v in (input, lo, hi) if v is not None))
+        input = input.to(rt) if input.dtype is not rt else input
+        lo = lo.to(rt) if isinstance(lo, Tensor) and lo.dtype is not rt else lo
+        hi = hi.to(rt) if isinstance(hi, Tensor) and hi.dtype is not rt else hi
+    else:
+        if (isinstance(lo, float) or isinstance(hi, float)) and input._data.dtype.kind in "biu":
+            input = input.to(_dtype.get_default_dtype())
+        dt = input._data.dtype
+        lo = None if lo is None else dt.type(lo)
+        hi = None if hi is None else dt.type(hi)
+    return _out(Clamp.apply(input, lo, hi), out)
+
+
+clip = clamp
+
+
+@tensor_method
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+@tensor_method
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        zero = g.new_zeros(())
+        return None, where(cond, g, zero), where(cond, zero, g)
+
+
+@tensor_method("where")
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        condition = Tensor._make(np.asarray(condition))
+    if condition._data.dtype.kind != "b":
+        if condition._data.dtype == np.uint8:
+            condition = condition.to(_dtype.bool)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                               f"{condition.dtype.name.capitalize()}")
+    a, b = _promote(input, other, "where")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) or not (isinstance(a, Tensor) or isinstance(b, Tensor)):
+        pass
+    return _out(Where.apply(condition, a, b), out)
+
+
+# ---------------------------------------------------------------- comparisons and logic (no gradient)
+class _NoGrad(Function):
+    @staticmethod
+    def backward(ctx, *g):
+        return (None,) * len(ctx._next)
+
+
+def _compare(name, fn, dunder=None):
+    cls = type(name.capitalize(), (_NoGrad,), {"forward": staticmethod(lambda ctx, a, b: fn(a, b)),
+                                               "__module__": __name__})
+
+    def op(input, other, *, out=None):
+        a, b = _promote(input, other, name)
+        if not isinstance(a, Tensor):
+            a = Tensor._make(np.asarray(a))
+        return _out(cls.apply(a, b), out)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"torch.{name}: elementwise comparison, bool result."
+    tensor_method(name, *(dunder or ()))(op)
+    return op
+
+
+eq = _compare("eq", np.equal, ("__eq__",))
+ne = _compare("ne", np.not_equal, ("__ne__", "not_equal"))
+lt = _compare("lt", np.less, ("__lt__", "less"))
+le = _compare("le", np.less_equal, ("__le__", "less_equal"))
+gt = _compare("gt", np.greater, ("__gt__", "greater"))
+ge = _compare("ge", np.greater_equal, ("__ge__", "greater_equal"))
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+logical_and = _compare("logical_and", np.logical_and)
+logical_or = _compare("logical_or", np.logical_or)
+logical_xor = _compare("logical_xor", np.logical_xor)
+
+
+def _bitwise(name, fn, dunders):
+    cls = type(name.capitalize(), (_NoGrad,), {"forward": staticmethod(lambda ctx, a, b: fn(a, b)),
+                                               "__module__": __name__})
+
+    def op(input, other, *, out=None):
+        a, b = _promote(input, other, name)
+        for v in (a, b):
+            if (isinstance(v, Tensor) and v._data.dtype.kind == "f") or isinstance(v, float):
+                raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        if not isinstance(a, Tensor):
+            a, b = b, a
+        return _out(cls.apply(a, b), out)
+
+    op.__name__ = op.__qualname__ = name
+    tensor_method(name, *dunders)(op)
+    return op
+
+
+bitwise_and = _bitwise("bitwise_and", np.bitwise_and, ("__and__", "__rand__"))
+bitwise_or = _bitwise("bitwise_or", np.bitwise_or, ("__or__", "__ror__"))
+bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, ("__xor__", "__rxor__"))
+
+
+def _unary_nograd(name, fn, dunders=()):
+    cls = type(name.capitalize(), (_NoGrad,), {"forward": staticmethod(lambda ctx, x: fn(x)),
+                                               "__module__": __name__})
+
+    def op(input):
+        return cls.apply(input)
+
+    op.__name__ = op.__qualname__ = name
+    tensor_method(name, *dunders)(op)
+    return op
+
+
+def _invert(x):
+    if x.dtype.kind == "f":
+        raise TypeError("~ (bitwise_not) is only implemented for integer and boolean tensors")
+    return np.invert(x)
+
+
+bitwise_not = _unary_nograd("bitwise_not", _invert, ("__invert__",))
+logical_not = _unary_nograd("logical_not", np.logical_not)
+isnan = _unary_nograd("isnan", np.isnan)
+isinf = _unary_nograd("isinf", np.isinf)
+isfinite = _unary_nograd("isfinite", np.isfinite)
+isposinf = _unary_nograd("isposinf", np.isposinf)
+isneginf = _unary_nograd("isneginf", np.isneginf)
+signbit = _unary_nograd("signbit", np.signbit)
+
+
+@tensor_method
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = _promote(input, other, "isclose")
+    bd = b._data if isinstance(b, Tensor) else b
+    return Tensor._make(np.asarray(np.isclose(a._data, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+@tensor_method
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+@tensor_method
+def equal(input, other):
+    return input.shape == other.shape and bool((input._data == other._data).all())
+
+
+class NanToNum(Function):
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * isfinite(x), None, None, None
+
+
+@tensor_method
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+def heaviside(input, values):
+    return where(input == 0, values, (input > 0).to(input.dtype))
+
+
+# ---------------------------------------------------------------- complex (minimal)
+def real(input):
+    return input if not input.is_complex() else Tensor._make(input._data.real)
+
+
+def imag(input):
+    if not input.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return Tensor._make(input._data.imag)
+
+
+def conj(input):
+    return input if not input.is_complex() else Tensor._make(np.conj(input._data))
+
+
+def angle(input):
+    return Tensor._make(np.angle(input._data).astype(input._data.real.dtype))
+
+
+# ---------------------------------------------------------------- dtype and device conversion
+class ToCopy(Function):
+    @staticmethod
+    def forward(ctx, x, np_dtype, dev):
+        ctx.src = (x.dtype, _backend.device_of(x))
+        if dev is not None and dev != ctx.src[1]:
+            if dev.type == "cpu":
+                x = x.get()
+            else:
+                cp = _backend.cupy()
+                with cp.cuda.Device(dev.index or 0):
+                    x = cp.asarray(x)
+        return x.astype(np_dtype) if np_dtype is not None and np_dtype != x.dtype else x
+
+    @staticmethod
+    def backward(ctx, g):
+        dt, dev = ctx.src
+        return g.to(device=dev, dtype=_dtype.from_numpy_dtype(dt)), None, None
+
+
+def _parse_to(args, kwargs):
+    dt = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, Tensor):
+            dt, dev = a.dtype, a.device
+        elif isinstance(a, (_dtype.dtype, type)) and not isinstance(a, str):
+            dt = a
+        elif isinstance(a, (str, _backend.device, int)) and not isinstance(a, bool):
+            if isinstance(a, str) and (a.startswith("torch.") or a in _dtype._BY_NAME):
+                dt = a
+            else:
+                dev = a
+        elif isinstance(a, bool):
+            copy = copy  # non_blocking positional
+        elif a is not None:
+            raise TypeError(f"to() received an invalid combination of arguments - got {type(a).__name__}")
+    return (_dtype.to_dtype(dt) if dt is not None else None), _backend.to_device(dev), copy
+
+
+@tensor_method
+def to(self, *args, **kwargs):
+    dt, dev, copy = _parse_to(args, kwargs)
+    np_dt = dt.np if dt is not None else None
+    same_dt = np_dt is None or np_dt == self._data.dtype
+    same_dev = dev is None or dev == self.device
+    if same_dt and same_dev:
+        return self.clone() if copy else self
+    if np_dt is not None and self._rg and not (dt.is_floating_point or dt.is_complex):
+        return Tensor._make(self._data.astype(np_dt))  # integer results do not carry gradient
+    return ToCopy.apply(self, np_dt, dev if not same_dev else None)
+
+
+def _caster(name, dt):
+    def method(self, memory_format=None):
+        return to(self, dt)
+
+    method.__name__ = name
+    tensor_method(name)(method)
+
+
+for _n, _d in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
+               ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16), ("char", _dtype.int8),
+               ("byte", _dtype.uint8), ("bool", _dtype.bool)):
+    _caster(_n, _d)
+
+
+@tensor_method
+def bfloat16(self):
+    return to(self, _dtype.bfloat16)
+
+
+@tensor_method
+def cpu(self, memory_format=None):
+    return to(self, "cpu")
+
+
+@tensor_method
+def cuda(self, device=None, non_blocking=False):
+    d = "cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device)
+    return to(self, d)
+
+
+@tensor_method("type")
+def _type(self, dtype=None, non_blocking=False):
+    if dtype is None:
+        names = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+                 "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+                 "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+        return names.get(self.dtype.name, "torch.Tensor")
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        m = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64", "IntTensor": "int32",
+             "HalfTensor": "float16", "BoolTensor": "bool", "ByteTensor": "uint8"}
+        dtype = m[dtype.split(".")[-1]]
+    return to(self, dtype)
+
+
+@tensor_method
+def type_as(self, other):
+    return to(self, other.dtype)

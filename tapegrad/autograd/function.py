@@ -1,0 +1,301 @@
+"""Function: one operator, forward and backward side by side; its instance is the tape node.
+
+Two flavours share one `apply`:
+- tapegrad's own operators (`_raw = True`): `forward(ctx, *arrays)` works on
+  backend arrays; `backward(ctx, *grads)` works on Tensors, so gradients of
+  gradients come for free.
+- `tapegrad.autograd.Function`, PyTorch's public API (`_raw = False`):
+  `forward(ctx, *tensors)` receives Tensors and runs with grad disabled.
+
+When no input needs a gradient (or grad mode is off), `apply` records
+nothing: the context is thrown away and the output has no grad_fn.
+"""
+import traceback
+
+import numpy as np
+
+from . import grad_mode
+
+_ANOMALY = [False]
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        cls._backward_name = name + ("Backward0" if ns.get("_raw", getattr(cls, "_raw", True)) else "Backward")
+
+
+class Function(metaclass=FunctionMeta):
+    """Base class of operators and of user-defined autograd functions."""
+
+    _raw = True
+    # Instance attributes (set only for recorded nodes):
+    # _next: per input, None | (node, output_nr) | (None, leaf_tensor)
+    # _meta: per input, None | (shape, numpy dtype) to validate gradients against
+    # _saved: saved entries, None once freed; _n_out; _hooks; _retained; _nondiff
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    # ---- context API -------------------------------------------------
+    def save_for_backward(self, *items):
+        self._to_save = items
+
+    @property
+    def saved_tensors(self):
+        saved = self.__dict__.get("_saved", ())
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        from .._tensor import Tensor
+
+        out = []
+        for tensor, arr, counter, version, out_nr in saved:
+            if counter is not None and counter.v != version:
+                self._raise_modified(arr, counter.v, version, out_nr)
+            if tensor is not None:
+                out.append(tensor)
+            elif out_nr >= 0:
+                t = Tensor._make(arr, True, self, counter)
+                t._output_nr = out_nr
+                out.append(t)
+            elif arr is None or not hasattr(arr, "shape"):
+                out.append(arr)  # None or a Python scalar the forward kept
+            else:
+                out.append(Tensor._make(arr))
+        return tuple(out)
+
+    saved_variables = saved_tensors
+
+    def _raise_modified(self, arr, now, expected, out_nr):
+        from .._dtype import from_numpy_dtype
+
+        kind = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
+                "int32": "IntTensor", "bool": "BoolTensor", "float16": "HalfTensor"}
+        name = kind.get(from_numpy_dtype(arr.dtype).name, "Tensor")
+        where = f", which is output {out_nr} of {self.name()}," if out_nr >= 0 else ""
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: [torch.{name} {list(arr.shape)}]{where} is at version {now}; expected version "
+            f"{expected} instead. Hint: the backtrace further above may show the operation that failed "
+            "to compute its gradient. The variable in question was changed in there or anywhere later. "
+            "Good luck!")
+
+    def mark_non_differentiable(self, *tensors):
+        self._nondiff_ids = {id(t) for t in tensors}
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize = bool(value)
+
+    # ---- node API ----------------------------------------------------
+    @classmethod
+    def name(cls):
+        return cls._backward_name
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self):
+        edges = []
+        for e in self.__dict__.get("_next", ()):
+            if e is None:
+                edges.append((None, 0))
+            elif e[0] is None:
+                edges.append((AccumulateGrad(e[1]), 0))
+            else:
+                edges.append(e)
+        return tuple(edges)
+
+    @property
+    def metadata(self):
+        md = self.__dict__.get("_metadata")
+        if md is None:
+            md = self._metadata = {}
+        return md
+
+    def register_hook(self, fn):
+        raise NotImplementedError("tapegrad does not implement torch.autograd.graph.Node.register_hook")
+
+    def _release(self):
+        if "_saved" in self.__dict__:
+            self._saved = None
+
+    # ---- recording ---------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor
+
+        record = False
+        if grad_mode.GRAD[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    record = True
+                    break
+        ctx = cls.__new__(cls)
+        if cls._raw:
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
+            out = cls.forward(ctx, *raw, **kwargs)
+        else:
+            raw = None
+            with grad_mode.no_grad():
+                out = cls.forward(ctx, *args, **kwargs)
+        if not record:
+            if out.__class__ is tuple:
+                return tuple(_wrap(o) for o in out)
+            return _wrap(out)
+        return ctx._record(args, raw, out)
+
+    def _record(self, args, raw, out):
+        from .._tensor import Tensor
+
+        nxt, meta, needs = [], [], []
+        for a in args:
+            if isinstance(a, Tensor) and a._rg:
+                fn = a.grad_fn
+                nxt.append((fn, a._output_nr) if fn is not None else (None, a))
+                d = a._data
+                meta.append((d.shape, d.dtype))
+                needs.append(True)
+            else:
+                nxt.append(None)
+                meta.append(None)
+                needs.append(False)
+        self._next, self._meta, self.needs_input_grad = nxt, meta, tuple(needs)
+        multi = out.__class__ is tuple
+        outs = out if multi else (out,)
+        self._n_out = len(outs)
+        if multi:
+            self._out_meta = [None if o is None else _out_meta(o) for o in outs]
+        nondiff = self.__dict__.get("_nondiff_ids", ())
+        results = []
+        for i, o in enumerate(outs):
+            if o is None:
+                results.append(None)
+                continue
+            arr = o._data if isinstance(o, Tensor) else o
+            differentiable = id(o) not in nondiff and _is_float(arr)
+            t = Tensor._make(arr, differentiable, self if differentiable else None)
+            t._output_nr = i
+            results.append(t)
+        to_save = self.__dict__.pop("_to_save", None)
+        if to_save is not None:
+            self._saved = [self._saved_entry(item, args, raw, outs, results) for item in to_save]
+        if _ANOMALY[0]:
+            self._trace = "".join(traceback.format_stack()[:-3])
+        return tuple(results) if multi else results[0]
+
+    @staticmethod
+    def _saved_entry(item, args, raw, outs, results):
+        from .._tensor import Tensor
+
+        if item is None:
+            return (None, None, None, 0, -1)
+        for i, o in enumerate(outs):
+            if item is o:
+                t = results[i]
+                return (None, t._data, t._version_ctr, 0, i)
+        for i, a in enumerate(args):
+            if item is a or (raw is not None and item is raw[i]):
+                if isinstance(a, Tensor):
+                    return (a, a._data, a._version_ctr, a._version_ctr.v, -1)
+        if isinstance(item, Tensor):
+            return (item, item._data, item._version_ctr, item._version_ctr.v, -1)
+        return (None, item, None, 0, -1)
+
+
+class AccumulateGrad:
+    """Stands for a leaf in `next_functions`, as PyTorch's node of that name."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+_FLOAT_KINDS = frozenset("fc")
+
+
+def _out_meta(o):
+    arr = getattr(o, "_data", o)
+    return arr.shape, arr.dtype
+
+
+def _is_float(arr):
+    return arr.dtype.kind in _FLOAT_KINDS or arr.dtype.name == "bfloat16"
+
+
+def _wrap(o):
+    from .._tensor import Tensor
+
+    if o is None or isinstance(o, Tensor):
+        return o
+    return Tensor._make(o)
+
+
+class _AnomalyMode:
+    def __init__(self, mode=True, check_nan=True):
+        self.mode = mode
+
+    def __enter__(self):
+        self._prev = _ANOMALY[0]
+        _ANOMALY[0] = self.mode
+
+    def __exit__(self, *exc):
+        _ANOMALY[0] = self._prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            with self.__class__(self.mode):
+                return fn(*a, **k)
+
+        return wrapper
+
+
+class detect_anomaly(_AnomalyMode):
+    """Record forward stacks; a NaN produced in backward names its forward operator."""
+
+
+class set_detect_anomaly(_AnomalyMode):
+    def __init__(self, mode, check_nan=True):
+        super().__init__(mode)
+        self._prev = _ANOMALY[0]
+        _ANOMALY[0] = mode
+
+    def __enter__(self):
+        pass
+
+
+def is_anomaly_enabled():
+    return _ANOMALY[0]
+
+
+def _has_nan(arr):
+    return arr.dtype.kind in "fc" and bool(np.isnan(arr).any()) if arr.__class__ is np.ndarray else bool(
+        arr.dtype.kind in "fc" and arr.__array_namespace__().isnan(arr).any())
