@@ -1,0 +1,2 @@
+"""conv operators (see DESIGN.md: forward and backward side by side)."""
+__all__ = []

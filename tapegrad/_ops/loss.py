@@ -1,0 +1,2 @@
+"""loss operators (see DESIGN.md: forward and backward side by side)."""
+__all__ = []

@@ -1,0 +1,12 @@
+"""tapegrad.nn.functional: PyTorch's stateless layer functions.
+
+Thin by design: every function is defined once beside its operator in tapegrad/_ops/ and
+re-exported here under PyTorch's name.
+"""
+from .._ops.activation import *  # noqa: F401,F403
+from .._ops.conv import *  # noqa: F401,F403
+from .._ops.loss import *  # noqa: F401,F403
+from .._ops.norm import *  # noqa: F401,F403
+from .._ops.pool import *  # noqa: F401,F403
+from .._ops.reduce import log_softmax, softmax  # noqa: F401
+from .._ops.elementwise import relu, sigmoid, tanh  # noqa: F401

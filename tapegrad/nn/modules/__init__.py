@@ -1,0 +1,1 @@
+"""nn modules, one file per family as in PyTorch (torch/nn/modules/)."""

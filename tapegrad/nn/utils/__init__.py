@@ -1,0 +1,1 @@
+"""tapegrad.nn.utils"""

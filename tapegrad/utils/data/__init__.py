@@ -1,0 +1,1 @@
+"""tapegrad.utils.data"""
