@@ -5,6 +5,7 @@ re-exported here under PyTorch's name.
 """
 from .._ops.activation import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
+from .._ops.layers import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pool import *  # noqa: F401,F403
