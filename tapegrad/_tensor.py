@@ -291,6 +291,13 @@ class Tensor:
         return self
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        d = self._data
+        if gradient is None and inputs is None and self.grad_fn is not None and d.size == 1 and \
+                d.dtype.kind == "f" and d.__class__ is np.ndarray:
+            # the common case, loss.backward(), without the general argument handling
+            seed = Tensor._make(np.ones(d.shape, dtype=d.dtype))
+            _engine.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
+            return
         from .autograd import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -447,6 +454,11 @@ class Tensor:
 
                 _rebase_view(self, result)
         return self
+
+
+from .autograd import engine as _engine, function as _function  # noqa: E402
+
+_function.Tensor = _engine.Tensor = Tensor
 
 
 def _rebuild(arr, rg, cls=None):

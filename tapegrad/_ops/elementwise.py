@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, tensor_method
+from ..autograd import grad_mode
 from ..autograd.function import Function
 
 __all__ = [
@@ -96,6 +97,12 @@ def _arr(x):
 
 
 # ---------------------------------------------------------------- arithmetic
+# Hot operators take a raw-array path in backward when no graph of the backward is wanted
+# (grad mode off, i.e. create_graph=False); the Tensor formulas below it serve double backward.
+_GRAD = grad_mode.GRAD
+_T = Tensor._make
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -113,7 +120,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g, -g
+        return g, (_T(-g._data) if not _GRAD[0] else -g)
 
 
 class Mul(Function):
@@ -124,8 +131,13 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
+        need = ctx.needs_input_grad
+        if not _GRAD[0]:
+            a, b = ctx.saved_arrays
+            gd = g._data
+            return (_T(gd * b) if need[0] else None), (_T(gd * a) if need[1] else None)
         a, b = ctx.saved_tensors
-        return (g * b if ctx.needs_input_grad[0] else None), (g * a if ctx.needs_input_grad[1] else None)
+        return (g * b if need[0] else None), (g * a if need[1] else None)
 
 
 class Div(Function):

@@ -29,10 +29,8 @@ def _topological(roots):
 
 def _fit(g, meta, node, i):
     """Reduce a broadcast gradient to its input's shape and cast it to the input's dtype."""
-    from .._tensor import Tensor
-
-    if g.__class__ is not Tensor:
-        g = Tensor._make(g) if not isinstance(g, Tensor) else g
+    if not isinstance(g, Tensor):
+        g = Tensor._make(g)
     shape, dt = meta
     d = g._data
     if d.shape != shape:
@@ -45,150 +43,185 @@ def _fit(g, meta, node, i):
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(d.shape)} but expected shape compatible with {list(shape)}") from None
     if d.dtype != dt:
-        g = g.to(dt)
+        g = g.to(_dtype_of(dt))
     return g
 
 
-def _call_backward(node, grads, create_graph):
-    from .._tensor import Tensor
+def _dtype_of(np_dtype):
+    from .._dtype import from_numpy_dtype
 
-    prev = grad_mode.GRAD[0]
-    grad_mode.GRAD[0] = create_graph
-    try:
-        out = node.backward(node, *grads)
-    finally:
-        grad_mode.GRAD[0] = prev
-    if out.__class__ is not tuple:
-        out = (out,)
-    n = len(node._next)
-    if len(out) != n:
-        if len(out) > n and all(o is None for o in out[n:]):
-            out = out[:n]
-        else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n}, got {len(out)})")
-    if _ANOMALY[0]:
-        for i, g in enumerate(out):
-            if g is not None and _has_nan(g._data if isinstance(g, Tensor) else g):
-                trace = getattr(node, "_trace", "")
-                import warnings
-
-                warnings.warn("Error detected in " + node.name() + ". Traceback of forward call that caused "
-                              "the error:\n" + trace, RuntimeWarning, stacklevel=2)
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-    return out
+    return from_numpy_dtype(np_dtype)
 
 
-def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
-    """Propagate `root_grads` from `roots` (tensors). With `inputs` given, return
-    their gradients instead of accumulating into leaves (autograd.grad)."""
-    from .._tensor import Tensor, _zeros_like_data
+def _check_nan(node, out):
+    for i, g in enumerate(out):
+        if g is not None and _has_nan(g._data if isinstance(g, Tensor) else g):
+            import warnings
 
-    buffers = {}  # id(node) -> list of grads per output
-    leaf_grads = {}  # id(leaf) -> [leaf, grad]  (for autograd.grad)
-    captured = {} if inputs is not None else None
-    want_nonleaf = {}
-    if inputs is not None:
-        for t in inputs:
-            if t.grad_fn is not None:
-                want_nonleaf[(id(t.grad_fn), t._output_nr)] = t
-    assigned_roots = set()  # buffers already handed to a leaf's .grad in this pass
-    keep_alive = []
+            warnings.warn("Error detected in " + node.name() + ". Traceback of forward call that caused "
+                          "the error:\n" + node.__dict__.get("_trace", ""), RuntimeWarning, stacklevel=3)
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
-    def accumulate_leaf(leaf, g):
+
+class _LeafSink:
+    """Accumulates gradients into leaves' .grad (or collects them, for autograd.grad)."""
+
+    __slots__ = ("captured", "create_graph", "owned", "keep")
+
+    def __init__(self, captured, create_graph):
+        self.captured, self.create_graph = captured, create_graph
+        self.owned, self.keep = set(), []
+
+    def add(self, leaf, g):
         hooks = leaf._hooks
         if hooks:
             for h in list(hooks.values()):
                 r = h(g)
                 if r is not None:
                     g = r
+        captured = self.captured
         if captured is not None:
             prev = captured.get(id(leaf))
             captured[id(leaf)] = (leaf, g if prev is None else prev[1] + g)
             return
-        if not create_graph:
-            root = g._data
-            while getattr(root, "base", None) is not None:
-                root = root.base
-            if id(root) in assigned_roots or not g._data.flags.writeable:
-                g = Tensor._make(g._data.copy())
-            else:
-                assigned_roots.add(id(root))
-                keep_alive.append(root)
-            g = g.detach() if g.grad_fn is not None else g
         old = leaf.grad
-        if old is None:
-            leaf.grad = g
-        elif create_graph or old.grad_fn is not None or old.shape != g.shape:
-            leaf.grad = old + g
+        if not self.create_graph:
+            arr = g._data
+            root = arr
+            while root.base is not None:
+                root = root.base
+            # a buffer handed to one leaf must not be shared with another, nor be a read-only broadcast
+            if id(root) in self.owned or not arr.flags.writeable:
+                g = Tensor._make(arr.copy())
+                root = g._data
+            elif g.grad_fn is not None or g._rg:
+                g = Tensor._make(arr)
+            self.owned.add(id(root))
+            self.keep.append(root)
+            if old is None:
+                leaf.grad = g
+            elif old.grad_fn is None and old._data.shape == g._data.shape and old._data.flags.writeable:
+                old._data += g._data
+                old._version_ctr.v += 1
+            else:
+                leaf.grad = old + g
         else:
-            old._data += g._data
-            old._version_ctr.v += 1
+            leaf.grad = g if old is None else old + g
 
-    def send(edge, g):
-        node, target = edge
-        if node is None:
-            accumulate_leaf(target, g)
-            return
-        buf = buffers.get(id(node))
-        if buf is None:
-            buf = buffers[id(node)] = [None] * node._n_out
-        prev = buf[target]
-        buf[target] = g if prev is None else prev + g
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
+          "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+          "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+          "or if you need to access saved tensors after calling backward.")
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
+    """Propagate `root_grads` from `roots` (tensors). With `inputs` given, return
+    their gradients instead of accumulating into leaves (autograd.grad)."""
+    from .._tensor import _zeros_like_data
+
+    captured = {} if inputs is not None else None
+    want_nonleaf = {}
+    if inputs is not None:
+        for t in inputs:
+            if t.grad_fn is not None:
+                want_nonleaf[(id(t.grad_fn), t._output_nr)] = t
+    sink = _LeafSink(captured, create_graph)
+    buffers = {}  # id(node) -> list of gradients, one per output
 
     root_nodes = []
     for t, g in zip(roots, root_grads):
-        if t.grad_fn is None:
-            if not t.requires_grad:
+        fn = t.grad_fn
+        if fn is None:
+            if not t._rg:
                 raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-            if inputs is not None:
+            if captured is not None:
                 captured[id(t)] = (t, g)
             else:
-                accumulate_leaf(t, g)
+                sink.add(t, g)
             continue
-        send((t.grad_fn, t._output_nr), g)
-        root_nodes.append(t.grad_fn)
-
-    for node in _topological(root_nodes):
-        buf = buffers.pop(id(node), None)
+        buf = buffers.get(id(fn))
         if buf is None:
-            continue
-        if node.__dict__.get("_saved", 0) is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after "
-                "they have already been freed). Saved intermediate values of the graph are freed when you "
-                "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
-                "through the graph a second time or if you need to access saved tensors after calling "
-                "backward.")
-        hooks = node.__dict__.get("_hooks")
-        if hooks:
-            for (nr, _), h in list(hooks.items()):
-                if buf[nr] is not None:
-                    r = h(buf[nr])
-                    if r is not None:
-                        buf[nr] = r
-        retained = node.__dict__.get("_retained")
-        if retained:
-            for nr, ref in retained.items():
-                t = ref()
-                if t is not None and buf[nr] is not None:
-                    g = buf[nr] if create_graph else buf[nr].detach()
-                    t.grad = g if t.grad is None else t.grad + g
-        if want_nonleaf:
-            for nr in range(node._n_out):
-                t = want_nonleaf.get((id(node), nr))
-                if t is not None and buf[nr] is not None:
-                    captured[id(t)] = (t, buf[nr])
-        for i, g in enumerate(buf):
-            if g is None and node.__dict__.get("_materialize", True):
-                buf[i] = _zeros_like_data(node, i)
-        grads = _call_backward(node, buf, create_graph)
-        if not retain_graph:
-            node._release()
-        nxt, meta = node._next, node._meta
-        for i, g in enumerate(grads):
-            edge = nxt[i]
-            if edge is None or g is None:
+            buf = buffers[id(fn)] = [None] * fn._n_out
+        nr = t._output_nr
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        root_nodes.append(fn)
+
+    prev_mode = grad_mode.GRAD[0]
+    anomaly = _ANOMALY[0]
+    sink_add = sink.add
+    grad_mode.GRAD[0] = create_graph  # backward formulas record a graph only for create_graph
+    try:
+        for node in _topological(root_nodes):
+            buf = buffers.pop(id(node), None)
+            if buf is None:
                 continue
-            send(edge, _fit(g, meta[i], node, i))
+            nd = node.__dict__
+            saved = nd.get("_saved", 0)
+            if saved is None:
+                raise RuntimeError(_FREED)
+            if "_hooks" in nd or "_retained" in nd or want_nonleaf:
+                _node_hooks(node, nd, buf, create_graph, want_nonleaf, captured)
+            if len(buf) > 1:
+                for i, g in enumerate(buf):
+                    if g is None and nd.get("_materialize", True):
+                        buf[i] = _zeros_like_data(node, i)
+            out = node.backward(node, *buf)
+            if out.__class__ is not tuple:
+                out = (out,)
+            nxt, meta = node._next, node._meta
+            if len(out) != len(nxt):
+                if len(out) > len(nxt) and all(o is None for o in out[len(nxt):]):
+                    out = out[:len(nxt)]
+                else:
+                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                       f"(expected {len(nxt)}, got {len(out)})")
+            if anomaly:
+                _check_nan(node, out)
+            if not retain_graph and saved != 0:
+                nd["_saved"] = None
+            for i, g in enumerate(out):
+                edge = nxt[i]
+                if edge is None or g is None:
+                    continue
+                m = meta[i]
+                if g.__class__ is not Tensor or g._data.shape != m[0] or g._data.dtype != m[1]:
+                    g = _fit(g, m, node, i)
+                child = edge[0]
+                if child is None:
+                    sink_add(edge[1], g)
+                    continue
+                cb = buffers.get(id(child))
+                if cb is None:
+                    cb = buffers[id(child)] = [None] * child._n_out
+                nr = edge[1]
+                cb[nr] = g if cb[nr] is None else cb[nr] + g
+    finally:
+        grad_mode.GRAD[0] = prev_mode
     return captured
+
+
+def _node_hooks(node, nd, buf, create_graph, want_nonleaf, captured):
+    """Tensor hooks, retain_grad and autograd.grad's non-leaf inputs, for a node's outputs."""
+    hooks = nd.get("_hooks")
+    if hooks:
+        for (nr, _), h in list(hooks.items()):
+            if buf[nr] is not None:
+                r = h(buf[nr])
+                if r is not None:
+                    buf[nr] = r
+    retained = nd.get("_retained")
+    if retained:
+        for nr, ref in retained.items():
+            t = ref()
+            if t is not None and buf[nr] is not None:
+                g = buf[nr] if create_graph else buf[nr].detach()
+                t.grad = g if t.grad is None else t.grad + g
+    if want_nonleaf:
+        for nr in range(node._n_out):
+            t = want_nonleaf.get((id(node), nr))
+            if t is not None and buf[nr] is not None:
+                captured[id(t)] = (t, buf[nr])
+
+
+Tensor = None  # bound by tapegrad._tensor once the class exists

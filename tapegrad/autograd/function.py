@@ -60,8 +60,6 @@ class Function(metaclass=FunctionMeta):
         saved = self.__dict__.get("_saved", ())
         if saved is None:
             raise RuntimeError(_FREED_MSG)
-        from .._tensor import Tensor
-
         out = []
         for tensor, arr, counter, version, out_nr in saved:
             if counter is not None and counter.v != version:
@@ -79,6 +77,19 @@ class Function(metaclass=FunctionMeta):
         return tuple(out)
 
     saved_variables = saved_tensors
+
+    @property
+    def saved_arrays(self):
+        """The saved values as backend arrays (version-checked): for raw fast paths in backward."""
+        saved = self.__dict__.get("_saved", ())
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        out = []
+        for tensor, arr, counter, version, out_nr in saved:
+            if counter is not None and counter.v != version:
+                self._raise_modified(arr, counter.v, version, out_nr)
+            out.append(arr)
+        return out
 
     def _raise_modified(self, arr, now, expected, out_nr):
         from .._dtype import from_numpy_dtype
@@ -140,31 +151,32 @@ class Function(metaclass=FunctionMeta):
     # ---- recording ---------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .._tensor import Tensor
-
-        record = False
-        if grad_mode.GRAD[0]:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    record = True
-                    break
         ctx = cls.__new__(cls)
+        record = False
         if cls._raw:
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
+            raw = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    raw.append(a._data)
+                    if a._rg:
+                        record = True
+                else:
+                    raw.append(a)
             out = cls.forward(ctx, *raw, **kwargs)
         else:
             raw = None
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    record = True
             with grad_mode.no_grad():
                 out = cls.forward(ctx, *args, **kwargs)
-        if not record:
+        if not (record and grad_mode.GRAD[0]):
             if out.__class__ is tuple:
                 return tuple(_wrap(o) for o in out)
             return _wrap(out)
         return ctx._record(args, raw, out)
 
     def _record(self, args, raw, out):
-        from .._tensor import Tensor
-
         nxt, meta, needs = [], [], []
         for a in args:
             if isinstance(a, Tensor) and a._rg:
@@ -177,34 +189,46 @@ class Function(metaclass=FunctionMeta):
                 nxt.append(None)
                 meta.append(None)
                 needs.append(False)
-        self._next, self._meta, self.needs_input_grad = nxt, meta, tuple(needs)
-        multi = out.__class__ is tuple
-        outs = out if multi else (out,)
-        self._n_out = len(outs)
-        if multi:
-            self._out_meta = [None if o is None else _out_meta(o) for o in outs]
-        nondiff = self.__dict__.get("_nondiff_ids", ())
-        results = []
-        for i, o in enumerate(outs):
-            if o is None:
-                results.append(None)
-                continue
-            arr = o._data if isinstance(o, Tensor) else o
-            differentiable = id(o) not in nondiff and _is_float(arr)
-            t = Tensor._make(arr, differentiable, self if differentiable else None)
-            t._output_nr = i
-            results.append(t)
-        to_save = self.__dict__.pop("_to_save", None)
+        d = self.__dict__
+        d["_next"], d["_meta"], d["needs_input_grad"] = nxt, meta, tuple(needs)
+        if out.__class__ is not tuple:
+            arr = out._data if isinstance(out, Tensor) else out
+            d["_n_out"] = 1
+            if _is_float(arr) and "_nondiff_ids" not in d:
+                result = Tensor._make(arr, True, self)
+            else:
+                result = Tensor._make(arr)
+            outs, results = (out,), (result,)
+        else:
+            outs = out
+            d["_n_out"] = len(outs)
+            d["_out_meta"] = [None if o is None else _out_meta(o) for o in outs]
+            nondiff = d.get("_nondiff_ids", ())
+            results = []
+            for i, o in enumerate(outs):
+                if o is None:
+                    results.append(None)
+                    continue
+                arr = o._data if isinstance(o, Tensor) else o
+                differentiable = id(o) not in nondiff and _is_float(arr)
+                t = Tensor._make(arr, differentiable, self if differentiable else None)
+                t._output_nr = i
+                results.append(t)
+            result = tuple(results)
+        to_save = d.pop("_to_save", None)
         if to_save is not None:
-            self._saved = [self._saved_entry(item, args, raw, outs, results) for item in to_save]
+            if raw is not None and len(to_save) == len(raw) and all(
+                    s is r and a.__class__ is Tensor for s, r, a in zip(to_save, raw, args)):
+                # the common case: the forward saved exactly its tensor inputs
+                d["_saved"] = [(a, a._data, a._version_ctr, a._version_ctr.v, -1) for a in args]
+            else:
+                d["_saved"] = [self._saved_entry(item, args, raw, outs, results) for item in to_save]
         if _ANOMALY[0]:
-            self._trace = "".join(traceback.format_stack()[:-3])
-        return tuple(results) if multi else results[0]
+            d["_trace"] = "".join(traceback.format_stack()[:-3])
+        return result
 
     @staticmethod
     def _saved_entry(item, args, raw, outs, results):
-        from .._tensor import Tensor
-
         if item is None:
             return (None, None, None, 0, -1)
         for i, o in enumerate(outs):
@@ -248,11 +272,15 @@ def _is_float(arr):
 
 
 def _wrap(o):
-    from .._tensor import Tensor
-
+    if o.__class__ is _ndarray:
+        return Tensor._make(o)
     if o is None or isinstance(o, Tensor):
         return o
     return Tensor._make(o)
+
+
+_ndarray = np.ndarray
+Tensor = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
 
 
 class _AnomalyMode:

@@ -1,0 +1,63 @@
+"""optim.Adadelta, PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _addcmul_, _check_differentiable, _grad, _step_tensor, _to_scalar, _zeros_like
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    _group_compat = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _tensor_step = True
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            rho, eps, wd = float(group["rho"]), float(group["eps"]), float(group["weight_decay"])
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = _zeros_like(p)
+                    state["acc_delta"] = _zeros_like(p)
+                state["step"]._data += 1
+                x = p._data
+                g = _grad(p, maximize)
+                if wd != 0:
+                    g = g + x * wd
+                sq, acc = state["square_avg"]._data, state["acc_delta"]._data
+                sq *= rho
+                _addcmul_(sq, g, g, 1 - rho)
+                std = sq + eps
+                np.sqrt(std, out=std)
+                delta = acc + eps
+                np.sqrt(delta, out=delta)
+                delta /= std
+                delta *= g
+                acc *= rho
+                _addcmul_(acc, delta, delta, 1 - rho)
+                x -= delta * lr
+                p._version_ctr.v += 1
+        return loss

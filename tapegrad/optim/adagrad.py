@@ -1,0 +1,73 @@
+"""optim.Adagrad (lr_decay, initial_accumulator_value), PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _addcdiv_, _check_differentiable, _grad, _step_tensor, _to_scalar
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    _group_compat = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+    _tensor_step = True
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_differentiable(differentiable)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p)
+
+    def _init_state(self, p):
+        state = self.state[p]
+        state["step"] = _step_tensor()
+        state["sum"] = Tensor._make(np.full_like(p._data, self.defaults["initial_accumulator_value"]))
+
+    def share_memory(self):
+        pass
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            wd, lr_decay, eps = float(group["weight_decay"]), float(group["lr_decay"]), float(group["eps"])
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    self._init_state(p)
+                x = p._data
+                g = _grad(p, maximize)
+                step_t = state["step"]
+                step_t._data += 1
+                step = float(step_t._data)
+                if wd != 0:
+                    g = g + x * wd
+                clr = lr / (1 + (step - 1) * lr_decay)
+                s = state["sum"]._data
+                s += g * g
+                std = np.sqrt(s)
+                std += eps
+                _addcdiv_(x, g, std, -clr)
+                p._version_ctr.v += 1
+        return loss

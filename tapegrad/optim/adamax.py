@@ -1,0 +1,63 @@
+"""optim.Adamax (Adam with the infinity norm), PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _grad, _lerp_, _step_tensor, _to_scalar,
+                        _zeros_like)
+
+__all__ = ["Adamax"]
+
+
+class Adamax(Optimizer):
+    _group_compat = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _tensor_step = True
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps, wd, maximize = float(group["eps"]), float(group["weight_decay"]), group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_inf"] = _zeros_like(p)
+                x = p._data
+                g = _grad(p, maximize)
+                step_t = state["step"]
+                step_t._data += 1
+                if wd != 0:
+                    g = g + x * wd
+                m, u = state["exp_avg"]._data, state["exp_inf"]._data
+                _lerp_(m, g, 1 - beta1)
+                u *= beta2
+                ga = np.abs(g)
+                ga += eps
+                np.maximum(u, ga, out=u)
+                clr = lr / (1 - beta1 ** float(step_t._data))
+                _addcdiv_(x, m, u, -clr)
+                p._version_ctr.v += 1
+        return loss

@@ -1,0 +1,83 @@
+"""optim.NAdam (Adam with Nesterov momentum), PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor,
+                        _to_scalar, _zeros_like)
+
+__all__ = ["NAdam"]
+
+
+class NAdam(Optimizer):
+    _group_compat = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                     "decoupled_weight_decay": False}
+    _tensor_step = True
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
+                    "maximize": maximize, "foreach": foreach, "capturable": capturable,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps, wd = float(group["eps"]), float(group["weight_decay"])
+            momentum_decay = float(group["momentum_decay"])
+            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["mu_product"] = _step_tensor(1.0)
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                x = p._data
+                g = _grad(p, maximize)
+                step_t, mu_product = state["step"], state["mu_product"]
+                step_t._data += 1
+                step = float(step_t._data)
+                bias_correction2 = 1 - beta2 ** step
+                if wd != 0:
+                    if decoupled:
+                        x *= 1 - lr * wd
+                    else:
+                        g = g + x * wd
+                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+                mu_product._data *= mu
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                _lerp_(m, g, 1 - beta1)
+                v *= beta2
+                _addcmul_(v, g, g, 1 - beta2)
+                denom = v / bias_correction2
+                np.sqrt(denom, out=denom)
+                mp = float(mu_product._data)
+                mu_product_next = mp * mu_next
+                denom += eps
+                _addcdiv_(x, g, denom, -lr * (1.0 - mu) / (1.0 - mp))
+                _addcdiv_(x, m, denom, -lr * mu_next / (1.0 - mu_product_next))
+                p._version_ctr.v += 1
+        return loss

@@ -1,0 +1,79 @@
+"""optim.RAdam (rectified Adam), PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor, _to_scalar,
+                        _zeros_like)
+
+__all__ = ["RAdam"]
+
+
+class RAdam(Optimizer):
+    _group_compat = {"foreach": None, "maximize": False, "differentiable": False, "decoupled_weight_decay": False,
+                     "capturable": False}
+    _tensor_step = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "foreach": foreach, "capturable": capturable, "decoupled_weight_decay": decoupled_weight_decay,
+                    "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps, wd = float(group["eps"]), float(group["weight_decay"])
+            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                x = p._data
+                g = _grad(p, maximize)
+                step_t = state["step"]
+                step_t._data += 1
+                step = float(step_t._data)
+                if wd != 0:
+                    if decoupled:
+                        x *= 1 - lr * wd
+                    else:
+                        g = g + x * wd
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                _lerp_(m, g, 1 - beta1)
+                v *= beta2
+                _addcmul_(v, g, g, 1 - beta2)
+                bias_correction1 = 1 - beta1 ** step
+                bias_correction2 = 1 - beta2 ** step
+                update = m / bias_correction1
+                update *= lr
+                rho_inf = 2 / (1 - beta2) - 1
+                rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+                if rho_t > 5.0:
+                    adaptive = np.sqrt(v)
+                    adaptive += eps
+                    np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
+                    update *= adaptive
+                    update *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                x -= update
+                p._version_ctr.v += 1
+        return loss

@@ -1,0 +1,79 @@
+"""optim.RMSprop (centered, momentum), PyTorch's single-tensor update."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor,
+                        _to_scalar, _zeros_like)
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    _group_compat = {"momentum": 0, "centered": False, "foreach": None, "maximize": False, "differentiable": False,
+                     "capturable": False}
+    _tensor_step = True
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_differentiable(differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            alpha, eps = float(group["alpha"]), float(group["eps"])
+            wd, momentum = float(group["weight_decay"]), float(group["momentum"])
+            centered, maximize = group["centered"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = _zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = _zeros_like(p)
+                x = p._data
+                g = _grad(p, maximize)
+                state["step"]._data += 1
+                if wd != 0:
+                    g = g + x * wd
+                sq = state["square_avg"]._data
+                sq *= alpha
+                _addcmul_(sq, g, g, 1 - alpha)
+                if centered:
+                    ga = state["grad_avg"]._data
+                    _lerp_(ga, g, 1 - alpha)
+                    avg = sq.copy()
+                    _addcmul_(avg, ga, ga, -1)
+                    np.sqrt(avg, out=avg)
+                else:
+                    avg = np.sqrt(sq)
+                avg += eps
+                if momentum > 0:
+                    buf = state["momentum_buffer"]._data
+                    buf *= momentum
+                    _addcdiv_(buf, g, avg, 1)
+                    x -= buf * lr
+                else:
+                    _addcdiv_(x, g, avg, -lr)
+                p._version_ctr.v += 1
+        return loss

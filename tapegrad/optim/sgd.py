@@ -1,0 +1,61 @@
+"""optim.SGD, with PyTorch's single-tensor update (momentum buffer starts as the first gradient)."""
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, _check_differentiable, _grad, _to_scalar
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    _group_compat = {"nesterov": False, "maximize": False, "foreach": None, "differentiable": False, "fused": False}
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+                    "differentiable": differentiable, "fused": fused}
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_differentiable(differentiable)
+        if fused and foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr = float(_to_scalar(group["lr"]))
+            wd = float(_to_scalar(group["weight_decay"]))
+            momentum = float(group["momentum"])
+            dampening = float(group["dampening"])
+            nesterov, maximize = group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x = p._data
+                g = _grad(p, maximize)
+                if wd != 0:
+                    g = g + x * wd
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        state["momentum_buffer"] = buf = Tensor._make(np.array(g, copy=True))
+                    else:
+                        b = buf._data
+                        b *= momentum
+                        b += g * (1 - dampening)
+                        buf._version_ctr.v += 1
+                    g = g + buf._data * momentum if nesterov else buf._data
+                x -= g * lr
+                p._version_ctr.v += 1
+        return loss
