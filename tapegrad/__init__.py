@@ -109,11 +109,33 @@ pi, e, inf, nan = 3.141592653589793, 2.718281828459045, _builtins.float("inf"), 
 
 _LAZY = {"nn", "optim", "utils", "linalg", "cuda", "backends", "serialization", "amp", "distributed",
          "testing", "multiprocessing", "jit", "special", "hub", "onnx", "mps", "accelerator", "datasets",
-         "transforms", "overrides", "types", "library", "fx", "export", "profiler", "version"}
+         "transforms", "overrides", "types", "library", "fx", "export", "profiler", "version", "random", "accelerator"}
 
 
 class _NotImplementedAttribute(NotImplementedError, AttributeError):
     """Raised for PyTorch names tapegrad lacks; an AttributeError too, so hasattr() answers False."""
+
+
+# shown in tracebacks as the plain NotImplementedError it is meant to be
+_NotImplementedAttribute.__module__, _NotImplementedAttribute.__qualname__ = "builtins", "NotImplementedError"
+
+# PyTorch submodules tapegrad does not have: attribute access names the full missing function
+_MISSING_SUBMODULES = {"fft", "special", "distributions", "sparse", "quantization", "ao", "masked", "nested",
+                       "func", "signal", "futures", "package", "quasirandom", "storage", "xpu",
+                       "cpu", "_dynamo", "_inductor", "fx", "export", "hub", "onnx", "jit", "library",
+                       "overrides", "testing", "multiprocessing", "profiler", "mps"}
+
+
+def _missing_module(qualname):
+    import types
+
+    class _Missing(types.ModuleType):
+        def __getattr__(self, attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            raise _NotImplementedAttribute(f"tapegrad does not implement {self.__name__}.{attr}")
+
+    return _Missing(qualname)
 
 
 def __getattr__(name):
@@ -131,4 +153,6 @@ def __getattr__(name):
                 raise
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in _MISSING_SUBMODULES:
+        return _missing_module(f"torch.{name}")
     raise _NotImplementedAttribute(f"tapegrad does not implement torch.{name}")

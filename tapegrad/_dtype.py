@@ -203,8 +203,8 @@ def can_cast(from_, to):
 
 class finfo:
     def __init__(self, type=None):
-        d = to_dtype(type) if type is not None else _default[0]
-        if d is bfloat16:
+        d = type if type is bfloat16 else to_dtype(type) if type is not None else _default[0]
+        if d is bfloat16:  # described without needing ml_dtypes
             self.bits, self.eps, self.max, self.min = 16, 0.0078125, 3.3895313892515355e38, -3.3895313892515355e38
             self.tiny = self.smallest_normal = 1.1754943508222875e-38
             self.resolution = 0.01

@@ -83,7 +83,8 @@ class Tensor:
     __slots__ = ("_data", "_rg", "grad", "grad_fn", "_output_nr", "_version_ctr", "_base",
                  "_view_fn", "_hooks", "__weakref__", "__dict__")
 
-    __array_priority__ = 1000  # numpy scalars defer to our reflected operators
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # NumPy operands defer to Tensor's reflected operators (np.float32(2) * t is a Tensor)
 
     # ---- construction ------------------------------------------------
     @classmethod

@@ -42,10 +42,10 @@ def _default_np():
 
 def _as_operand(x, op):
     """Python numbers stay Python numbers (weak in promotion); NumPy scalars become Python numbers."""
+    if isinstance(x, np.generic):  # before the Python types: np.float64 subclasses float
+        return x.item()
     if isinstance(x, (Tensor, bool, int, float, complex)):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, np.ndarray) and x.ndim == 0:
         return x.item()
     raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}")
@@ -80,7 +80,19 @@ def _promote(a, b, op, float_result=False):
         a = float(a)
     if not tb and rt.is_floating_point and not isinstance(b, float):
         b = float(b)
+    if rt._cat == 1:  # a Python int out of the tensor's range wraps, as in PyTorch (NumPy 2 raises)
+        if a.__class__ is int:
+            a = _wrap_int(a, rt.np)
+        if b.__class__ is int:
+            b = _wrap_int(b, rt.np)
     return a, b
+
+
+def _wrap_int(v, np_dtype):
+    info = np.iinfo(np_dtype)
+    if info.min <= v <= info.max:
+        return v
+    return np.array(v, dtype=np.int64).astype(np_dtype)[()]
 
 
 def _floatify(x):
@@ -96,6 +108,40 @@ def _arr(x):
     return np.asarray(x) if x.__class__ is not np.ndarray and not hasattr(x, "__cuda_array_interface__") else x
 
 
+def _broadcast_error(op, exc, *operands):
+    """PyTorch's RuntimeError for operands that do not broadcast, in place of NumPy's ValueError `exc`.
+
+    Called only once NumPy has failed, so the fast path pays nothing. Other ValueErrors come back unchanged.
+    """
+    shapes = [tuple(o.shape) for o in operands if hasattr(o, "shape")]
+    shape = ()
+    for s in shapes:
+        n = max(len(shape), len(s))
+        a, b = (1,) * (n - len(shape)) + shape, (1,) * (n - len(s)) + s
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                listed = " and ".join(str(list(x)) for x in shapes)
+                return RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                                    f"non-singleton dimension {i} ({op}: operands of shapes {listed} do not "
+                                    "broadcast)")
+        shape = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return exc
+
+
+def _guard_broadcast(cls, op):
+    """Wrap cls.forward so NumPy's broadcast ValueError becomes PyTorch's RuntimeError."""
+    fwd = cls.forward
+
+    def forward(ctx, *args):
+        try:
+            return fwd(ctx, *args)
+        except ValueError as exc:
+            raise _broadcast_error(op, exc, *args) from None
+
+    cls.forward = staticmethod(forward)
+    return cls
+
+
 # ---------------------------------------------------------------- arithmetic
 # Hot operators take a raw-array path in backward when no graph of the backward is wanted
 # (grad mode off, i.e. create_graph=False); the Tensor formulas below it serve double backward.
@@ -106,7 +152,10 @@ _T = Tensor._make
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a + b
+        try:
+            return a + b
+        except ValueError as exc:
+            raise _broadcast_error("add", exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -116,7 +165,10 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        return a - b
+        try:
+            return a - b
+        except ValueError as exc:
+            raise _broadcast_error("sub", exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -127,7 +179,10 @@ class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a * b
+        try:
+            return a * b
+        except ValueError as exc:
+            raise _broadcast_error("mul", exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -144,7 +199,10 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        try:
+            return a / b
+        except ValueError as exc:
+            raise _broadcast_error("div", exc, a, b) from None
 
     @staticmethod
     def backward(ctx, g):
@@ -207,10 +265,11 @@ def _radd(self, other):
 
 @tensor_method("sub", "__sub__")
 def sub(input, other, *, alpha=1, out=None):
-    if input.__class__ is Tensor and input._data.dtype.kind == "b" or (
+    if input.__class__ is not Tensor and not isinstance(input, Tensor):
+        raise TypeError(f"sub(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind == "b" or other.__class__ is bool or (
             isinstance(other, Tensor) and other._data.dtype.kind == "b"):
-        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
-                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+        _bool_sub_error(input, other)
     if alpha != 1:
         other = mul(other, alpha)
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
@@ -222,8 +281,19 @@ def sub(input, other, *, alpha=1, out=None):
 subtract = sub
 
 
+def _bool_sub_error(a, b):
+    """PyTorch refuses `-` with bool operands (a Python bool counts as a bool tensor)."""
+    if all(x.__class__ is bool or isinstance(x, Tensor) and x._data.dtype.kind == "b" for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                       "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 @tensor_method("__rsub__")
 def _rsub(self, other):
+    if self._data.dtype.kind == "b" or other.__class__ is bool:
+        _bool_sub_error(other, self)
     a, b = _promote(other, self, "sub")
     return Sub.apply(a, b)
 
@@ -310,6 +380,13 @@ class TruncDivide(_NoGradBinary):
         return q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
 
 
+def _no_bool(a, b, kernel):
+    """Operands already promoted: bool only when both are; PyTorch has no bool kernel for these."""
+    t = a if isinstance(a, Tensor) else b
+    if isinstance(t, Tensor) and t._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _check_int_zero_div(b, op):
     if isinstance(b, Tensor) and b._data.dtype.kind in "iu" and (b._data == 0).any():
         raise RuntimeError("ZeroDivisionError")
@@ -320,6 +397,7 @@ def _check_int_zero_div(b, op):
 @tensor_method("floor_divide", "__floordiv__")
 def floor_divide(input, other, *, out=None):
     a, b = _promote(input, other, "floor_divide")
+    _no_bool(a, b, "div_floor_cpu")
     if not _is_float_arr(_arr(a._data if isinstance(a, Tensor) else a)):
         _check_int_zero_div(b, "floor_divide")
     return _out(FloorDivide.apply(a, b), out)
@@ -338,6 +416,7 @@ def _trunc_divide(input, other):
 @tensor_method("remainder", "__mod__")
 def remainder(input, other, *, out=None):
     a, b = _promote(input, other, "remainder")
+    _no_bool(a, b, "remainder_cpu")
     return _out(Remainder.apply(a, b), out)
 
 
@@ -357,7 +436,7 @@ def pow(input, exponent, *, out=None):
     if not isinstance(input, Tensor):
         a, b = _promote(input, exponent, "pow")
         return _out(Pow.apply(a, b), out)
-    if isinstance(exponent, int) and input._data.dtype.kind in "iu" and exponent < 0:
+    if isinstance(exponent, int) and input._data.dtype.kind in "biu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     a, b = _promote(input, exponent, "pow")
     return _out(Pow.apply(a, b), out)
@@ -571,7 +650,8 @@ def _select2(name, fn, pick, doc):
         ctx.pick = pick
         return fn(a, b)
 
-    cls = type(name.capitalize(), (_Select2,), {"forward": staticmethod(forward), "__module__": __name__})
+    cls = _guard_broadcast(type(name.capitalize(), (_Select2,), {"forward": staticmethod(forward),
+                                                                 "__module__": __name__}), name)
 
     def op(input, other, *, out=None):
         if not isinstance(other, Tensor):
@@ -724,8 +804,8 @@ class _NoGrad(Function):
 
 
 def _compare(name, fn, dunder=None):
-    cls = type(name.capitalize(), (_NoGrad,), {"forward": staticmethod(lambda ctx, a, b: fn(a, b)),
-                                               "__module__": __name__})
+    cls = _guard_broadcast(type(name.capitalize(), (_NoGrad,), {
+        "forward": staticmethod(lambda ctx, a, b: fn(a, b)), "__module__": __name__}), name)
 
     def op(input, other, *, out=None):
         a, b = _promote(input, other, name)
@@ -738,6 +818,10 @@ def _compare(name, fn, dunder=None):
     tensor_method(name, *(dunder or ()))(op)
     return op
 
+
+for _cls, _name in ((Pow, "pow"), (FloorDivide, "floor_divide"), (Remainder, "remainder"), (Fmod, "fmod"),
+                    (TruncDivide, "div"), (Atan2, "atan2"), (Clamp, "clamp"), (Where, "where")):
+    _guard_broadcast(_cls, _name)
 
 eq = _compare("eq", np.equal, ("__eq__",))
 ne = _compare("ne", np.not_equal, ("__ne__", "not_equal"))
@@ -752,8 +836,8 @@ logical_xor = _compare("logical_xor", np.logical_xor)
 
 
 def _bitwise(name, fn, dunders):
-    cls = type(name.capitalize(), (_NoGrad,), {"forward": staticmethod(lambda ctx, a, b: fn(a, b)),
-                                               "__module__": __name__})
+    cls = _guard_broadcast(type(name.capitalize(), (_NoGrad,), {
+        "forward": staticmethod(lambda ctx, a, b: fn(a, b)), "__module__": __name__}), name)
 
     def op(input, other, *, out=None):
         a, b = _promote(input, other, name)

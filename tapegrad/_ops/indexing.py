@@ -1,5 +1,13 @@
 """Indexing: __getitem__/__setitem__ (basic indexing gives views, advanced indexing copies),
-gather, scatter, scatter_add, index_select, index_add, masked_fill, masked_select, nonzero, take."""
+gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_copy, index_fill,
+masked_fill, masked_select, masked_scatter, nonzero, take, take_along_dim, index_put.
+
+A PyTorch index is split in two NumPy steps, `x[index] == x[basic][adv]`: `basic` holds the
+integers (PyTorch applies them first, as `select`), slices and None; `adv` holds the integer
+arrays, with boolean masks turned into their nonzero() coordinates. This gives PyTorch's placement
+of advanced dimensions (x[0, :, idx] is (4, 2) for a (3, 4, 5) tensor, (2, 4) in NumPy), and one
+gradient rule: scatter-add into zeros through the basic view.
+"""
 import numpy as np
 
 from .. import _dtype
@@ -12,199 +20,308 @@ __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "ind
            "masked_fill", "masked_select", "masked_scatter", "nonzero", "argwhere", "take", "take_along_dim",
            "index_put", "scatter_reduce"]
 
-_BASIC = (int, slice, type(None), type(Ellipsis))
+_SIMPLE = (int, slice, type(None), type(Ellipsis))
+_SEQ_AS_TUPLE = (list, tuple, Tensor, slice, type(None), type(Ellipsis))
+_FULL = slice(None)
 
 
-def _convert_index(idx, shape):
-    """Turn a PyTorch index into a NumPy one; say whether it is basic (gives a view)."""
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    out, basic = [], True
-    for part in idx:
-        if isinstance(part, bool):
-            out.append(part)
-            basic = False
-        elif isinstance(part, _BASIC):
-            if isinstance(part, slice):
-                part = _convert_slice(part)
-            out.append(part)
-        elif isinstance(part, Tensor):
-            arr = part._data
-            if arr.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            if arr.ndim == 0 and arr.dtype.kind in "iu":
-                out.append(int(arr))
-            else:
-                out.append(arr.astype(bool) if arr.dtype == np.uint8 else arr)
-                basic = False
-        elif isinstance(part, (list, tuple, np.ndarray)):
-            arr = np.asarray([p.item() if isinstance(p, Tensor) else p for p in part]
-                             if isinstance(part, (list, tuple)) else part)
-            if arr.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(arr.astype(np.int64) if arr.size == 0 else arr)
-            basic = False
-        elif isinstance(part, np.integer):
-            out.append(int(part))
+def _convert_index(index, data):
+    """Split a PyTorch index into (basic, adv) for `data`, raising PyTorch's errors."""
+    if index.__class__ is not tuple:
+        if index.__class__ in _SIMPLE and index.__class__ is not bool:
+            return (index,), None
+        if index.__class__ is list and any(isinstance(p, _SEQ_AS_TUPLE) for p in index):
+            index = tuple(index)  # PyTorch's legacy rule: a list of sequences is a tuple of indices
         else:
-            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
-                             f"valid indices (got {type(part).__name__})")
-    _check_bounds(out, shape)
-    return tuple(out), basic
-
-
-def _convert_slice(s):
-    def v(x):
-        return int(x) if isinstance(x, Tensor) or isinstance(x, np.integer) else x
-
-    s = slice(v(s.start), v(s.stop), v(s.step))
-    if s.step is not None and s.step <= 0:
-        raise ValueError("step must be greater than zero")
-    return s
-
-
-def _check_bounds(index, shape):
-    """PyTorch's IndexError for an integer past the end, naming the dimension and its size."""
-    dim = 0
-    n_ell = sum(1 for p in index if p is Ellipsis)
-    consumed = sum(1 for p in index if p is not None and p is not Ellipsis and not isinstance(p, bool)
-                   and not (isinstance(p, np.ndarray) and p.dtype == bool))
-    consumed += sum(p.ndim for p in index if isinstance(p, np.ndarray) and p.dtype == bool)
+            index = (index,)
+    elif all(p.__class__ in _SIMPLE for p in index):
+        return index, None
+    shape = data.shape
+    parts = []
+    for i, p in enumerate(index):
+        if isinstance(p, Tensor):
+            arr = p._data
+            if arr.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            p = arr.item() if arr.ndim == 0 else (arr.astype(bool) if arr.dtype == np.uint8 else arr)
+        elif isinstance(p, (list, tuple)):
+            p = np.asarray(p)
+            if p.size == 0:
+                p = p.astype(np.int64)
+            elif p.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(p, (np.integer, np.bool_)):
+            p = p.item()
+        elif isinstance(p, np.ndarray):
+            if p.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if p.ndim == 0:
+                p = p.item()
+        elif not isinstance(p, _SIMPLE):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             f"valid indices (got {type(p).__name__})")
+        parts.append(p)
+    consumed = sum(1 if isinstance(p, (int, slice)) and p.__class__ is not bool else
+                   (p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else
+                    1 if isinstance(p, np.ndarray) else 0) for p in parts)
     if consumed > len(shape):
         raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
-    for p in index:
+    basic, adv, arrays, d, ell = [], [], [], 0, False
+    for i, p in enumerate(parts):
         if p is Ellipsis:
-            dim += len(shape) - consumed if n_ell else 0
-            continue
-        if p is None or isinstance(p, bool):
-            continue
-        if isinstance(p, int):
-            n = shape[dim]
+            if not ell:
+                k = len(shape) - consumed
+                basic.extend([_FULL] * k)
+                adv.extend([_FULL] * k)
+                d += k
+                ell = True
+        elif p is None:
+            basic.append(None)
+            adv.append(_FULL)
+        elif p.__class__ is bool:  # x[True] adds a dimension of size 1, x[False] one of size 0
+            basic.append(None)
+            adv.append(np.zeros(int(p), np.intp))
+            arrays.append(adv[-1])
+        elif isinstance(p, int):
+            n = shape[d]
             if p < -n or p >= n:
-                raise IndexError(f"index {p} is out of bounds for dimension {dim} with size {n}")
-        elif isinstance(p, np.ndarray) and p.dtype != bool and p.size:
-            n = shape[dim]
-            if p.max() >= n or p.min() < -n:
-                bad = int(p.max()) if p.max() >= n else int(p.min())
-                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
-        elif isinstance(p, np.ndarray) and p.dtype == bool:
-            if p.shape != tuple(shape[dim:dim + p.ndim]):
-                raise IndexError(f"The shape of the mask {list(p.shape)} at index {dim} does not match the shape "
-                                 f"of the indexed tensor {list(shape[dim:dim + p.ndim])} at index {dim}")
-            dim += p.ndim
-            continue
-        dim += 1
+                raise IndexError(f"index {p} is out of bounds for dimension {i} with size {n}")
+            basic.append(p)
+            d += 1
+        elif isinstance(p, slice):
+            if p.step is not None and int(p.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            basic.append(p)
+            adv.append(_FULL)
+            d += 1
+        elif p.dtype == bool:
+            at = len(adv)
+            if p.shape != shape[d:d + p.ndim]:
+                k = next(j for j in range(p.ndim) if d + j >= len(shape) or p.shape[j] != shape[d + j])
+                view = data[tuple(basic)]
+                raise IndexError(f"The shape of the mask {list(p.shape)} at index {k} does not match the shape of "
+                                 f"the indexed tensor {list(view.shape)} at index {at + k}")
+            basic.extend([_FULL] * p.ndim)
+            nz = np.nonzero(p)
+            adv.extend(nz)
+            arrays.extend(nz)
+            d += p.ndim
+        else:
+            n = shape[d]
+            if p.size and (p.max() >= n or p.min() < -n):
+                bad = p.reshape(-1)[np.argmax((p.reshape(-1) >= n) | (p.reshape(-1) < -n))]
+                raise IndexError(f"index {bad} is out of bounds for dimension {len(arrays)} with size {n}")
+            basic.append(_FULL)
+            adv.append(p)
+            arrays.append(p)
+            d += 1
+    if len(arrays) > 1:
+        try:
+            np.broadcast_shapes(*[a.shape for a in arrays])
+        except ValueError:
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes " +
+                             ", ".join(str(list(a.shape)) for a in arrays)) from None
+    return tuple(basic), (tuple(adv) if arrays else None)
+
+
+def _index_error(index, data, exc):
+    """Re-raise NumPy's error for a basic index as PyTorch's (the fast path skips the checks)."""
+    index = index if isinstance(index, tuple) else (index,)
+    if all(p.__class__ in _SIMPLE for p in index):
+        _check_simple(index, data.shape)
+    raise exc
+
+
+def _check_simple(index, shape):
+    consumed = sum(1 for p in index if p is not None and p is not Ellipsis)
+    if consumed > len(shape):
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    d = 0
+    for i, p in enumerate(index):
+        if p is Ellipsis:
+            d += len(shape) - consumed
+        elif isinstance(p, int):
+            if p < -shape[d] or p >= shape[d]:
+                raise IndexError(f"index {p} is out of bounds for dimension {i} with size {shape[d]}")
+            d += 1
+        elif isinstance(p, slice):
+            if p.step is not None and p.step <= 0:
+                raise ValueError("step must be greater than zero")
+            d += 1
+
+
+def _apply(x, basic, adv):
+    return x[basic] if adv is None else x[basic][adv]
 
 
 class Index(Function):
     @staticmethod
-    def forward(ctx, x, index, basic):
-        ctx.shape, ctx.dtype, ctx.index, ctx.basic = x.shape, x.dtype, index, basic
-        out = x[index]
-        return out if basic else np.asarray(out)
+    def forward(ctx, x, basic, adv):
+        ctx.shape, ctx.basic, ctx.adv = x.shape, basic, adv
+        return _apply(x, basic, adv)
 
     @staticmethod
     def backward(ctx, g):
-        z = np.zeros(ctx.shape, dtype=g._data.dtype)
-        if ctx.basic:
-            z[ctx.index] = g._data
+        return IndexBackward.apply(g, ctx.shape, ctx.basic, ctx.adv), None, None
+
+
+class IndexBackward(Function):
+    """Scatter-add `g` into zeros of the indexed tensor's shape (the adjoint of Index)."""
+
+    @staticmethod
+    def forward(ctx, g, shape, basic, adv):
+        ctx.basic, ctx.adv = basic, adv
+        z = np.zeros(shape, dtype=g.dtype)
+        if adv is None:
+            z[basic] = g
         else:
-            np.add.at(z, ctx.index, g._data)
-        return Tensor._make(z), None, None
+            np.add.at(z[basic], adv, g)
+        return z
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Index.apply(gg, ctx.basic, ctx.adv), None, None, None
 
 
 @tensor_method("__getitem__")
 def _getitem(self, index):
-    idx, basic = _convert_index(index, self._data.shape)
-    out = Index.apply(self, idx, basic)
-    if basic:
-        _view_of(out, self, lambda a: a[idx])
+    data = self._data
+    try:
+        basic, adv = _convert_index(index, data)
+        out = Index.apply(self, basic, adv)
+    except IndexError as exc:
+        _index_error(index, data, exc)
+    if adv is None:
+        _view_of(out, self, lambda a: a[basic])
     return out
 
 
 class IndexPut(Function):
+    """x with x[basic][adv] = value (or += value with accumulate, repeated indices adding up)."""
+
     @staticmethod
-    def forward(ctx, x, value, index, accumulate):
-        ctx.index, ctx.accumulate = index, accumulate
+    def forward(ctx, x, value, basic, adv, accumulate):
+        ctx.basic, ctx.adv, ctx.accumulate = basic, adv, accumulate
         out = x.copy()
-        if accumulate:
-            np.add.at(out, index, value)
-        else:
-            out[index] = value
+        _write(out, value, basic, adv, accumulate)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        gx = g
-        if not ctx.accumulate:
-            gx = g._data.copy()
-            gx[ctx.index] = 0
-            gx = Tensor._make(gx)
-        gv = Tensor._make(np.asarray(g._data[ctx.index]))
-        return gx, gv, None, None
+        basic, adv = ctx.basic, ctx.adv
+        gx = g if ctx.accumulate or not ctx.needs_input_grad[0] else IndexPut.apply(
+            g, g.new_zeros(()), basic, adv, False)
+        gv = Index.apply(g, basic, adv) if ctx.needs_input_grad[1] else None
+        return gx, gv, None, None, None
 
 
-def _value_for(self, value, op):
+def _write(out, value, basic, adv, accumulate):
+    view = out[basic]
+    try:
+        if adv is None:
+            if accumulate:
+                view += value
+            else:
+                view[...] = value
+        elif accumulate:
+            np.add.at(view, adv, value)
+        else:
+            view[adv] = value
+    except ValueError:
+        target = view.shape if adv is None else view[adv].shape
+        vs = list(np.shape(value))
+        if adv is None:
+            raise RuntimeError(f"The expanded size of the tensor ({target[-1] if target else 1}) must match the "
+                               f"existing size ({vs[-1] if vs else 1}) at non-singleton dimension "
+                               f"{len(target) - 1}.  Target sizes: {list(target)}.  Tensor sizes: {vs}") from None
+        raise RuntimeError(f"shape mismatch: value tensor of shape {vs} cannot be broadcast to indexing result "
+                           f"of shape {list(target)}") from None
+
+
+def _value_for(self, value):
     if isinstance(value, Tensor):
-        if value._data.dtype != self._data.dtype:
-            value = value.to(self.dtype)
-        return value
+        return value if value._data.dtype == self._data.dtype else value.to(self.dtype)
     return Tensor._make(np.asarray(value, dtype=self._data.dtype))
 
 
 @tensor_method("__setitem__")
 def _setitem(self, index, value):
-    idx, basic = _convert_index(index, self._data.shape)
-    value = _value_for(self, value, "setitem")
-    if not (grad_mode.GRAD[0] and (value._rg or self._rg)):
-        self._check_inplace()
-        self._data[idx] = value._data
-        self._version_ctr.v += 1
-        return
-    self._inplace(IndexPut.apply(self, value, idx, False), "setitem")
+    data = self._data
+    try:
+        basic, adv = _convert_index(index, data)
+        value = _value_for(self, value)
+        if not (grad_mode.GRAD[0] and (value._rg or self._rg)):
+            self._check_inplace()
+            if not data.flags.writeable:
+                raise RuntimeError("setitem: the tensor is a read-only view (e.g. made by expand); call .clone() "
+                                   "before writing to it")
+            _write(data, value._data, basic, adv, False)
+            self._version_ctr.v += 1
+            return
+    except IndexError as exc:
+        _index_error(index, data, exc)
+    if adv is None and self._rg and self.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    self._inplace(IndexPut.apply(self, value, basic, adv, False), "setitem")
+
+
+def _indices_tuple(indices, op):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{op}(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    return tuple(_FULL if i is None else i for i in indices)
 
 
 @tensor_method("index_put_")
 def _index_put_(self, indices, values, accumulate=False):
-    idx, _ = _convert_index(tuple(indices), self._data.shape)
-    return self._inplace(IndexPut.apply(self, _value_for(self, values, "index_put_"), idx, accumulate),
-                         "index_put_")
+    return self._inplace(index_put(self, indices, values, accumulate), "index_put_")
 
 
 @tensor_method
 def index_put(input, indices, values, accumulate=False):
-    idx, _ = _convert_index(tuple(indices), input._data.shape)
-    return IndexPut.apply(input, _value_for(input, values, "index_put"), idx, accumulate)
+    basic, adv = _convert_index(_indices_tuple(indices, "index_put"), input._data)
+    return IndexPut.apply(input, _value_for(input, values), basic, adv, accumulate)
+
+
+def _put(input, index, value):
+    """input with input[index] = value, differentiably (for diag_embed, block_diag, ...)."""
+    basic, adv = _convert_index(index, input._data)
+    return IndexPut.apply(input, _value_for(input, value), basic, adv, False)
 
 
 # ---------------------------------------------------------------- gather / scatter
-def _check_index_tensor(index, op):
+def _index_arg(index, op, want_vector=False):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index._data.dtype != np.int64 and index._data.dtype.kind in "iu":
-        return index._data.astype(np.int64)
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
-    return index._data
+    d = index._data
+    if d.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype.name.capitalize()}")
+    return d if d.dtype == np.int64 else d.astype(np.int64)
+
+
+def _check_range(idx, n, axis, op):
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise RuntimeError(f"{op}(): index {int(bad)} is out of bounds for dimension {axis} with size {n}")
 
 
 def _along(index, axis):
-    """Full fancy-index tuple addressing `index`'s entries along `axis`."""
+    """The fancy-index tuple addressing `index`'s entries along `axis` (gather's addressing)."""
     grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
     return tuple(grids)
 
 
 def _check_gather_shapes(x_shape, idx_shape, axis, op, src_shape=None):
-    if len(idx_shape) != len(x_shape) and not (len(idx_shape) == 0 or len(x_shape) == 0):
-        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor")
-    for d, (i, s) in enumerate(zip(idx_shape, x_shape)):
-        if d != axis and i > s:
-            raise RuntimeError(f"Size does not match at dimension {d} expected index {list(idx_shape)} to be smaller "
-                               f"than self {list(x_shape)} apart from dimension {axis}")
+    if len(idx_shape) != len(x_shape) and len(idx_shape) and len(x_shape):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
+                           f"(got index {list(idx_shape)} and input {list(x_shape)})")
+    for d, i in enumerate(idx_shape):
+        if d != axis and d < len(x_shape) and i > x_shape[d]:
+            raise RuntimeError(f"{op}(): Size does not match at dimension {d} expected index {list(idx_shape)} to "
+                               f"be smaller than self {list(x_shape)} apart from dimension {axis}")
         if src_shape is not None and i > src_shape[d]:
-            raise RuntimeError(f"Expected index {list(idx_shape)} to be smaller than self {list(x_shape)} apart from "
-                               f"dimension {axis} and to be smaller size than src {list(src_shape)}")
+            raise RuntimeError(f"{op}(): Expected index {list(idx_shape)} to be smaller than self {list(x_shape)} "
+                               f"apart from dimension {axis} and to be smaller size than src {list(src_shape)}")
 
 
 class Gather(Function):
@@ -212,172 +329,192 @@ class Gather(Function):
     def forward(ctx, x, axis, index):
         ctx.shape, ctx.axis = x.shape, axis
         ctx.save_for_backward(index)
-        n = x.shape[axis] if x.ndim else 1
-        if index.size and (index.max() >= n or index.min() < -n):
-            raise RuntimeError(f"index {int(index.max())} is out of bounds for dimension {axis} with size {n}")
         return x[_along(index, axis)]
 
     @staticmethod
     def backward(ctx, g):
         (index,) = ctx.saved_tensors
-        return scatter_add(g.new_zeros(ctx.shape), ctx.axis, index, g), None, None
+        return Scatter.apply(g.new_zeros(ctx.shape), ctx.axis, index, g, "sum", True), None, None
+
+
+def _gather_args(input, dim, index, op):
+    idx = _index_arg(index, op)
+    if input._data.ndim == 0 or idx.ndim == 0:
+        if input._data.ndim > 1 or idx.ndim > 1:
+            _check_gather_shapes(input._data.shape, idx.shape, 0, op)
+        _wrap_dim(dim, 1, op)
+        _check_range(idx, 1, 0, op)
+        return input.reshape(1) if input._data.ndim == 0 else input, 0, idx.reshape(-1), True
+    axis = _wrap_dim(dim, input._data.ndim, op)
+    _check_range(idx, input._data.shape[axis], axis, op)
+    return input, axis, idx, False
 
 
 @tensor_method
 def gather(input, dim, index, *, sparse_grad=False):
-    idx = _check_index_tensor(index, "gather")
-    axis = _wrap_dim(dim, input._data.ndim, "gather")
-    _check_gather_shapes(input._data.shape, idx.shape, axis, "gather")
-    return Gather.apply(input, axis, Tensor._make(idx))
+    x, axis, idx, scalar = _gather_args(input, dim, index, "gather")
+    _check_gather_shapes(x._data.shape, idx.shape, axis, "gather")
+    out = Gather.apply(x, axis, Tensor._make(idx))
+    return out.reshape(index.shape) if scalar else out
 
 
 class Scatter(Function):
+    """out = x with src (a tensor of index's shape, or a scalar) written or reduced at gather's addresses."""
+
     @staticmethod
-    def forward(ctx, x, axis, index, src, reduce):
-        ctx.axis, ctx.src_shape = axis, getattr(src, "shape", None)
-        ctx.save_for_backward(index)
-        out = x.copy()
+    def forward(ctx, x, axis, index, src, reduce, include_self):
+        ctx.axis, ctx.reduce, ctx.include_self = axis, reduce, include_self
         where = _along(index, axis)
-        vals = src[tuple(slice(0, s) for s in index.shape)] if hasattr(src, "shape") and np.ndim(src) else src
+        out = x.copy()
         if reduce is None:
-            out[where] = vals
-        elif reduce == "add":
-            np.add.at(out, where, vals)
-        elif reduce == "multiply":
-            np.multiply.at(out, where, vals)
-        else:
-            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-        ctx.reduce = reduce
+            out[where] = src
+            ctx.save_for_backward(index)
+            return out
+        if not include_self:
+            out[where] = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+        ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+        ufunc.at(out, where, src)
+        count = None
+        if reduce == "mean":
+            count = np.zeros(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+            np.add.at(count, where, 1)
+            count += 1 if include_self else (count == 0)
+            out = out / count if out.dtype.kind == "f" else out // count
+            count = count.astype(out.dtype, copy=False)
+        ctx.save_for_backward(index, x, src if hasattr(src, "shape") else None, out, count)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (index,) = ctx.saved_tensors
-        if ctx.reduce == "multiply":
-            raise NotImplementedError("tapegrad does not implement the gradient of scatter with reduce='multiply'")
-        gx = g if ctx.reduce == "add" else scatter(g, ctx.axis, index, 0.0)
-        gsrc = None
-        if ctx.src_shape is not None and len(ctx.src_shape) and ctx.needs_input_grad[3]:
-            gsrc = gather(g, ctx.axis, index)
-            if tuple(gsrc.shape) != tuple(ctx.src_shape):
-                from .elementwise import _out  # noqa: F401  (pad to src's shape with zeros)
+        index, *rest = ctx.saved_tensors
+        axis, reduce, inc = ctx.axis, ctx.reduce, ctx.include_self
+        if reduce is None:
+            gsrc = gather(g, axis, index) if ctx.needs_input_grad[3] else None
+            return Scatter.apply(g, axis, index, 0.0, None, True), None, None, gsrc, None, None
+        x, src, out, count = rest
+        keep = None if inc else Scatter.apply(g.new_ones(g.shape), axis, index, 0.0, None, True)
+        if reduce in ("sum", "mean"):
+            gx = g / count if reduce == "mean" else g
+            gsrc = gather(gx, axis, index)
+            gx = gx if inc else gx * keep
+        elif reduce == "prod":
+            if bool((x._data == 0).any()) or (src is not None and bool((src._data == 0).any())):
+                raise NotImplementedError("tapegrad does not implement the gradient of scatter_reduce(reduce='prod') "
+                                          "with zeros in the input or src")
+            gsrc = gather(g * out, axis, index) / src if src is not None else None
+            gx = g * out / x if inc else g * keep
+        else:  # amax / amin: the gradient is shared evenly between the elements equal to the result
+            hit_x = (x == out).to(g.dtype) if inc else keep
+            hit_s = (src == gather(out, axis, index)).to(g.dtype)
+            n = Scatter.apply(hit_x, axis, index, hit_s, "sum", True)
+            share = g / n
+            gx, gsrc = share * hit_x, gather(share, axis, index) * hit_s
+        return gx, None, None, gsrc, None, None
 
-                pad = np.zeros(ctx.src_shape, dtype=g._data.dtype)
-                pad[tuple(slice(0, s) for s in gsrc.shape)] = gsrc._data
-                gsrc = Tensor._make(pad)
-        return gx, None, None, gsrc, None
 
-
-def _scatter(input, dim, index, src, reduce, op):
-    idx = _check_index_tensor(index, op)
+def _scatter(input, dim, index, src, reduce, op, include_self=True):
+    idx = _index_arg(index, op)
     axis = _wrap_dim(dim, input._data.ndim, op)
     if isinstance(src, Tensor):
         if src._data.dtype != input._data.dtype:
-            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype (got {input.dtype.name} and "
+                               f"{src.dtype.name})")
         _check_gather_shapes(input._data.shape, idx.shape, axis, op, src._data.shape)
+        if src._data.shape != idx.shape:
+            src = src[tuple(slice(0, s) for s in idx.shape)]
     else:
+        _check_gather_shapes(input._data.shape, idx.shape, axis, op)
+        src = src.item() if isinstance(src, Tensor) else src
         src = input._data.dtype.type(src)
-    n = input._data.shape[axis] if input._data.ndim else 1
-    if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise RuntimeError(f"{op}(): index {int(idx.max())} is out of bounds for dimension {axis} with size {n}")
-    return Scatter.apply(input, axis, Tensor._make(idx), src, reduce)
+    _check_range(idx, input._data.shape[axis] if input._data.ndim else 1, axis, op)
+    return Scatter.apply(input, axis, Tensor._make(idx), src, reduce, include_self)
 
 
 @tensor_method
 def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
+    if reduce is not None:
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError(f"scatter(): reduce argument must be either add or multiply, got {reduce}")
+        reduce = "sum" if reduce == "add" else "prod"
     return _scatter(input, dim, index, src, reduce, "scatter")
 
 
 @tensor_method
 def scatter_add(input, dim, index, src):
-    return _scatter(input, dim, index, src, "add", "scatter_add")
+    return _scatter(input, dim, index, src, "sum", "scatter_add")
 
 
 @tensor_method
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    if reduce == "sum":
-        return scatter_add(input, dim, index, src) if include_self else scatter_add(
-            scatter(input, dim, index, 0.0), dim, index, src)
-    raise NotImplementedError(f"tapegrad does not implement torch.scatter_reduce with reduce='{reduce}'")
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"scatter_reduce(): reduce argument must be one of sum, prod, mean, amax, amin, got "
+                           f"{reduce}")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce(): argument 'src' must be Tensor, not {type(src).__name__}")
+    return _scatter(input, dim, index, src, reduce, "scatter_reduce", include_self)
 
 
-# ---------------------------------------------------------------- index_select / index_add
-class IndexSelect(Function):
-    @staticmethod
-    def forward(ctx, x, axis, index):
-        ctx.shape, ctx.axis = x.shape, axis
-        ctx.save_for_backward(index)
-        return np.take(x, index, axis=axis)
-
-    @staticmethod
-    def backward(ctx, g):
-        (index,) = ctx.saved_tensors
-        return index_add(g.new_zeros(ctx.shape), ctx.axis, index, g), None, None
-
-
-def _index_vector(index, op, n):
+# ---------------------------------------------------------------- index_select / index_add / copy / fill
+def _index_vector(index, op, n, axis):
     if not isinstance(index, Tensor):
         index = Tensor._make(np.asarray(index))
     idx = index._data
     if idx.ndim > 1:
-        raise IndexError(f"{op}(): Index is supposed to be a vector")
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got shape {list(idx.shape)}")
     if idx.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype.name.capitalize()}")
     if idx.size and (idx.max() >= n or idx.min() < -n):
-        raise IndexError(f"index out of range in self")
-    return Tensor._make(idx.reshape(-1).astype(np.int64))
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"{op}(): index {int(bad)} is out of bounds for dimension {axis} with size {n}")
+    return idx.reshape(-1).astype(np.int64, copy=False)
+
+
+def _dim_index(input, dim, index, op):
+    nd = input._data.ndim
+    axis = _wrap_dim(dim, nd, op)
+    return axis, _index_vector(index, op, input._data.shape[axis] if nd else 1, axis)
 
 
 @tensor_method
 def index_select(input, dim, index):
-    axis = _wrap_dim(dim, input._data.ndim, "index_select")
-    n = input._data.shape[axis] if input._data.ndim else 1
-    return IndexSelect.apply(input, axis, _index_vector(index, "index_select", n))
-
-
-class IndexAdd(Function):
-    @staticmethod
-    def forward(ctx, x, axis, index, src, alpha):
-        ctx.axis = axis
-        ctx.save_for_backward(index)
-        out = x.copy()
-        moved = np.moveaxis(out, axis, 0)
-        np.add.at(moved, index, np.moveaxis(src * alpha if alpha != 1 else src, axis, 0))
-        ctx.alpha = alpha
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        (index,) = ctx.saved_tensors
-        gs = index_select(g, ctx.axis, index)
-        return g, None, None, gs * ctx.alpha if ctx.alpha != 1 else gs, None
+    axis, idx = _dim_index(input, dim, index, "index_select")
+    if input._data.ndim == 0:
+        return input.reshape(1)[idx].reshape(index.shape)
+    return Index.apply(input, (), (_FULL,) * axis + (idx,))
 
 
 @tensor_method
 def index_add(input, dim, index, source, *, alpha=1):
-    axis = _wrap_dim(dim, input._data.ndim, "index_add")
-    idx = _index_vector(index, "index_add", input._data.shape[axis] if input._data.ndim else 1)
-    if source._data.dtype != input._data.dtype:
-        source = source.to(input.dtype)
-    return IndexAdd.apply(input, axis, idx, source, alpha)
+    axis, idx = _dim_index(input, dim, index, "index_add")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add(): argument 'source' must be Tensor, not {type(source).__name__}")
+    want = input._data.shape[:axis] + (len(idx),) + input._data.shape[axis + 1:]
+    if source._data.shape != want and not (input._data.ndim == 0 and source._data.size == len(idx)):
+        raise RuntimeError(f"index_add(): source of shape {list(source.shape)} does not match the expected shape "
+                           f"{list(want)} (self {list(input.shape)} with dimension {axis} indexed by "
+                           f"{len(idx)} indices)")
+    if alpha != 1:
+        source = source * alpha
+    if input._data.ndim == 0:
+        return IndexPut.apply(input.reshape(1), _value_for(input, source.reshape(-1)), (), (idx,), True).reshape(())
+    return IndexPut.apply(input, _value_for(input, source), (), (_FULL,) * axis + (idx,), True)
 
 
 @tensor_method
 def index_copy(input, dim, index, source):
-    axis = _wrap_dim(dim, input._data.ndim, "index_copy")
-    idx = _index_vector(index, "index_copy", input._data.shape[axis])
-    full = (slice(None),) * axis + (idx._data,)
-    return IndexPut.apply(input, _value_for(input, source, "index_copy"), full, False)
+    axis, idx = _dim_index(input, dim, index, "index_copy")
+    return IndexPut.apply(input, _value_for(input, source), (), (_FULL,) * axis + (idx,), False)
 
 
 @tensor_method
 def index_fill(input, dim, index, value):
-    axis = _wrap_dim(dim, input._data.ndim, "index_fill")
-    idx = _index_vector(index, "index_fill", input._data.shape[axis])
-    full = (slice(None),) * axis + (idx._data,)
-    return IndexPut.apply(input, _value_for(input, value, "index_fill"), full, False)
+    axis, idx = _dim_index(input, dim, index, "index_fill")
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value._data.ndim} dimension(s).")
+    return IndexPut.apply(input, _value_for(input, value), (), (_FULL,) * axis + (idx,), False)
 
 
 # ---------------------------------------------------------------- masks
@@ -388,67 +525,62 @@ def _check_mask(input, mask, op):
         raise RuntimeError(f"{op} only supports boolean masks, but got mask with dtype "
                            f"{_dtype._BY_NP[mask._data.dtype].name}")
     try:
-        shape = np.broadcast_shapes(mask._data.shape, input._data.shape)
+        return np.broadcast_shapes(mask._data.shape, input._data.shape)
     except ValueError:
-        raise RuntimeError(f"{op}: the shape of the mask {list(mask.shape)} must be broadcastable with the shape "
+        raise RuntimeError(f"{op}(): the shape of the mask {list(mask.shape)} must be broadcastable with the shape "
                            f"of the input {list(input.shape)}") from None
-    return shape
 
 
 @tensor_method
 def masked_fill(input, mask, value):
     shape = _check_mask(input, mask, "masked_fill")
     if shape != input._data.shape:
-        raise RuntimeError(f"masked_fill: the mask {list(mask.shape)} broadcasts to {list(shape)}, larger than the "
-                           f"input {list(input.shape)}")
+        raise RuntimeError(f"masked_fill(): the mask {list(mask.shape)} broadcasts to {list(shape)}, larger than "
+                           f"the input {list(input.shape)}")
     from .elementwise import Where
 
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s).")
-        value = value.to(input.dtype)
+        value = value if value._data.dtype == input._data.dtype else value.to(input.dtype)
     else:
-        value = input._data.dtype.type(value) if input._data.dtype.kind != "b" else bool(value)
+        value = np.asarray(value, dtype=input._data.dtype)
     return Where.apply(mask, value, input)
-
-
-class MaskedSelect(Function):
-    @staticmethod
-    def forward(ctx, x, mask):
-        shape = np.broadcast_shapes(x.shape, mask.shape)
-        ctx.shape, ctx.mask = shape, np.broadcast_to(mask, shape)
-        return np.broadcast_to(x, shape)[ctx.mask]
-
-    @staticmethod
-    def backward(ctx, g):
-        z = np.zeros(ctx.shape, dtype=g._data.dtype)
-        z[ctx.mask] = g._data
-        return Tensor._make(z), None
 
 
 @tensor_method
 def masked_select(input, mask):
-    _check_mask(input, mask, "masked_select")
-    return MaskedSelect.apply(input, mask)
+    shape = _check_mask(input, mask, "masked_select")
+    if input._data.shape != shape:
+        input = input.expand(shape)
+    return Index.apply(input, (), np.nonzero(np.broadcast_to(mask._data, shape)))
 
 
 @tensor_method
 def masked_scatter(input, mask, source):
     shape = _check_mask(input, mask, "masked_scatter")
-    m = np.broadcast_to(mask._data, shape)
-    n = int(m.sum())
-    flat_src = source.reshape(-1)[:n]
-    idx = np.nonzero(m)
-    return IndexPut.apply(input.expand(shape).clone(), flat_src, idx, False)
+    if shape != input._data.shape:
+        raise RuntimeError(f"masked_scatter(): the mask {list(mask.shape)} broadcasts to {list(shape)}, larger than "
+                           f"the input {list(input.shape)}")
+    idx = np.nonzero(np.broadcast_to(mask._data, shape))
+    n = len(idx[0]) if idx else 0
+    if source._data.size < n:
+        raise RuntimeError(f"masked_scatter(): number of elements in source ({source._data.size}) < number of ones "
+                           f"in mask ({n})")
+    return IndexPut.apply(input, _value_for(input, source.reshape(-1)[:n]), (), idx, False)
 
 
 @tensor_method
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
+    d = input._data
+    if d.ndim == 0:
+        k = int(bool(d))
+        return (Tensor._make(np.zeros(k, np.int64)),) if as_tuple else Tensor._make(np.zeros((k, 0), np.int64))
+    nz = np.nonzero(d)
     if as_tuple:
-        return tuple(Tensor._make(a.astype(np.int64)) for a in nz)
-    return Tensor._make(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+        return tuple(Tensor._make(a.astype(np.int64, copy=False)) for a in nz)
+    return Tensor._make(np.stack(nz, axis=1).astype(np.int64, copy=False))
 
 
 @tensor_method
@@ -458,18 +590,30 @@ def argwhere(input):
 
 @tensor_method
 def take(input, index):
-    flat = input.reshape(-1)
-    return flat[index]
+    idx = _index_arg(index, "take")
+    n = input._data.size
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = idx.max() if idx.max() >= n else idx.min()
+        raise IndexError(f"out of range: tried to access index {int(bad)} on a tensor of {n} elements.")
+    return Index.apply(input.reshape(-1), (), (idx,))
 
 
 @tensor_method
 def take_along_dim(input, indices, dim=None):
     if dim is None:
-        return input.reshape(-1)[indices.reshape(-1)]
-    shape = list(np.broadcast_shapes(tuple(s if i != (dim % input.dim()) else 1 for i, s in enumerate(input.shape)),
-                                     tuple(s if i != (dim % input.dim()) else 1 for i, s in enumerate(indices.shape))))
-    ishape = list(shape)
-    ishape[dim % input.dim()] = indices.shape[dim]
-    xshape = list(shape)
-    xshape[dim % input.dim()] = input.shape[dim]
-    return gather(input.expand(xshape), dim, indices.expand(ishape))
+        return take(input, indices.reshape(-1))
+    nd = input._data.ndim
+    axis = _wrap_dim(dim, nd, "take_along_dim")
+    if indices._data.ndim != nd:
+        raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, but "
+                           f"got {nd} dimensions for input, and {indices._data.ndim} dimensions for indices")
+    try:
+        shape = np.broadcast_shapes(input._data.shape[:axis] + (1,) + input._data.shape[axis + 1:],
+                                    indices._data.shape[:axis] + (1,) + indices._data.shape[axis + 1:])
+    except ValueError:
+        raise RuntimeError(f"take_along_dim(): shapes {list(input.shape)} and {list(indices.shape)} cannot be "
+                           f"broadcast apart from dimension {axis}") from None
+    xs = shape[:axis] + (input._data.shape[axis],) + shape[axis + 1:]
+    ids = shape[:axis] + (indices._data.shape[axis],) + shape[axis + 1:]
+    x = input if input._data.shape == xs else input.expand(xs)
+    return gather(x, axis, indices if indices._data.shape == ids else indices.expand(ids))

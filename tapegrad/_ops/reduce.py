@@ -1,5 +1,5 @@
-"""Reductions: sum, mean, prod, var/std, max/min and their arg- and a- forms, logsumexp,
-cumulative sums, norms, softmax and log_softmax."""
+"""Reductions: sum, mean, prod, var/std, max/min and their arg- and a- forms, median, mode, logsumexp,
+cumulative sums and products, norms, softmax and log_softmax, all/any."""
 import collections
 
 import numpy as np
@@ -15,10 +15,12 @@ __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean",
            "logcumsumexp"]
 
 _builtin_sum, _builtin_max, _builtin_min, _builtin_all, _builtin_any = sum, max, min, all, any
+_QUIET = dict(divide="ignore", invalid="ignore")  # 0/0 and x/0 give PyTorch's nan/inf silently
 
 
 def _dims(dim, ndim, op):
-    """Normalise `dim` (None, int, or sequence) to a sorted tuple of axes, or None for all."""
+    """Normalise `dim` (None, int, or sequence) to a sorted tuple of axes, or None for all.
+    A 0-d tensor accepts dim 0 or -1 and reduces nothing: ()."""
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
@@ -27,8 +29,9 @@ def _dims(dim, ndim, op):
         axes = tuple(sorted(_wrap_dim(int(d), ndim, op) for d in dim))
         if len(set(axes)) != len(axes):
             raise RuntimeError(f"{op}: dim {axes[0]} appears multiple times in the list of dims")
-        return axes
-    return (_wrap_dim(int(dim), ndim, op),)
+    else:
+        axes = (_wrap_dim(int(dim), ndim, op),)
+    return axes if ndim else ()
 
 
 def _kept_shape(shape, axes):
@@ -40,15 +43,6 @@ def _kept_shape(shape, axes):
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
-    if not grad_mode.GRAD[0]:  # no graph of the backward wanted: work on the arrays
-        d = g._data
-        if not keepdim and d.ndim != len(shape):
-            d = d.reshape(_kept_shape(shape, axes))
-        if d.size * _numel(shape, axes) > 65536:
-            return Tensor._make(np.broadcast_to(d, shape))  # large: a read-only broadcast view, no copy
-        out = np.empty(shape, d.dtype)
-        out[...] = d
-        return Tensor._make(out)
     if not keepdim and g._data.ndim != len(shape):
         g = g.reshape(_kept_shape(shape, axes))
     return g.expand(shape)
@@ -56,6 +50,23 @@ def _expand_back(g, shape, axes, keepdim):
 
 def _np_axis(axes):
     return axes if axes is None or len(axes) != 1 else axes[0]
+
+
+def _numel(shape, axes):
+    n = 1
+    for i, s in enumerate(shape):
+        if axes is None or i in axes:
+            n *= s
+    return n
+
+
+def _along(n, axis, ndim):
+    """arange(n) shaped to broadcast along `axis` of an ndim-array."""
+    return np.arange(n).reshape((1,) * axis + (n,) + (1,) * (ndim - axis - 1))
+
+
+def _const(arr):
+    return Tensor._make(arr)
 
 
 # ---------------------------------------------------------------- sum / mean
@@ -96,22 +107,15 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 class Mean(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        out = x.mean(axis=_np_axis(axes), keepdims=keepdim, dtype=np_dtype)
-        return out.astype(x.dtype if np_dtype is None else np_dtype, copy=False)
+        n = _numel(x.shape, axes)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.n = x.shape, axes, keepdim, n
+        out = x.sum(axis=_np_axis(axes), keepdims=keepdim, dtype=np_dtype)
+        with np.errstate(**_QUIET):
+            return out / out.dtype.type(n)  # the mean of nothing is nan, as in PyTorch
 
     @staticmethod
     def backward(ctx, g):
-        n = _numel(ctx.shape, ctx.axes)
-        return _expand_back(g / n if n else g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
-
-
-def _numel(shape, axes):
-    n = 1
-    for i, s in enumerate(shape):
-        if axes is None or i in axes:
-            n *= s
-    return n
+        return _expand_back(g / ctx.n if ctx.n else g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
 
 
 @tensor_method
@@ -165,63 +169,76 @@ def sum_to_shape(x, shape):
 class Prod(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim, np_dtype):
+        y = x.prod(axis=axis, keepdims=keepdim, dtype=np_dtype)
         ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
-        ctx.save_for_backward(x)
-        return x.prod(axis=axis, keepdims=keepdim, dtype=np_dtype)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        axis = ctx.axis
-        flat = axis is None
-        if flat:
-            x, axis = x.reshape(-1), 0
-        # product of every other element along `axis`, zero-safe: exclusive cumprods from both sides
-        n = x.shape[axis]
-        ones_shape = list(x.shape)
-        ones_shape[axis] = 1
-        one = x.new_ones(ones_shape)
-        left = cumprod(x.narrow(axis, 0, n - 1), axis) if n > 1 else x.new_ones(x.shape).narrow(axis, 0, 0)
-        right = cumprod(x.narrow(axis, 1, n - 1).flip(axis), axis).flip(axis) if n > 1 else left
+        x, y = ctx.saved_tensors
+        axes = None if ctx.axis is None else (ctx.axis,)
+        gk = _expand_back(g, ctx.shape, axes, ctx.keepdim)
+        if x._data.size == 0:
+            return gk, None, None, None
+        if not (x._data == 0).any():
+            return gk * _expand_back(y, ctx.shape, axes, ctx.keepdim) / x, None, None, None
+        # zeros present: the product of all other elements, from exclusive cumprods on both sides
         from .movement import cat
 
-        others = cat([one, left], axis) * cat([right, one], axis)
-        gk = g.reshape(()) if flat else (g if ctx.keepdim else g.unsqueeze(axis))
-        out = gk * others
-        return (out.reshape(ctx.shape) if flat else out), None, None, None
+        flat = ctx.axis is None
+        xa, a = (x.reshape(-1), 0) if flat else (x, ctx.axis)
+        n = xa.shape[a]
+        one = xa.new_ones(_kept_shape(xa.shape, (a,)))
+        left = cat([one, cumprod(xa.narrow(a, 0, n - 1), a)], a)
+        right = cat([cumprod(xa.narrow(a, 1, n - 1).flip(a), a).flip(a), one], a)
+        others = left * right
+        return gk * (others.reshape(ctx.shape) if flat else others), None, None, None
 
 
 @tensor_method
 def prod(input, dim=None, keepdim=False, *, dtype=None):
-    axis = None if dim is None else _wrap_dim(dim, input._data.ndim, "prod")
+    axis = None if dim is None or input._data.ndim == 0 else _wrap_dim(dim, input._data.ndim, "prod")
+    if axis is None and dim is not None:  # 0-d along dim 0: keepdim changes nothing
+        keepdim = False
     return Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype))
 
 
 # ---------------------------------------------------------------- cumulative
+def _scan_axis(input, dim, name):
+    nd = input._data.ndim
+    return _wrap_dim(dim, nd, name) if nd else None
+
+
 class Cumsum(Function):
+    """Cumulative sum along `axis`, or from the end when `reverse`; the two are each other's adjoint."""
+
     @staticmethod
-    def forward(ctx, x, axis, np_dtype):
-        ctx.axis = axis
+    def forward(ctx, x, axis, np_dtype, reverse=False):
+        ctx.axis, ctx.reverse = axis, reverse
+        if axis is None:  # 0-d
+            return x.astype(np_dtype or x.dtype)
+        if reverse:
+            return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=np_dtype), axis).copy()
         return np.cumsum(x, axis=axis, dtype=np_dtype)
 
     @staticmethod
     def backward(ctx, g):
-        a = ctx.axis
-        return g.flip(a).cumsum(a).flip(a), None, None
+        if ctx.axis is None:
+            return g, None, None, None
+        return Cumsum.apply(g, ctx.axis, None, not ctx.reverse), None, None, None
 
 
 @tensor_method
 def cumsum(input, dim, *, dtype=None):
-    if input._data.ndim == 0:
-        return input.clone() if dtype is None else input.to(dtype)
-    return Cumsum.apply(input, _wrap_dim(dim, input._data.ndim, "cumsum"), _sum_dtype(input, dtype))
+    return Cumsum.apply(input, _scan_axis(input, dim, "cumsum"), _sum_dtype(input, dtype))
 
 
 class Cumprod(Function):
     @staticmethod
     def forward(ctx, x, axis, np_dtype):
+        y = x.astype(np_dtype or x.dtype) if axis is None else np.cumprod(x, axis=axis, dtype=np_dtype)
         ctx.axis = axis
-        y = np.cumprod(x, axis=axis, dtype=np_dtype)
         ctx.save_for_backward(x, y)
         return y
 
@@ -229,64 +246,105 @@ class Cumprod(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         a = ctx.axis
+        if a is None or x._data.size == 0:
+            return g, None, None
+        # d y_k / d x_i = prod_{j <= k, j != i} x_j; summed over k >= i it is rcumsum(g * y) / x where x != 0
+        rcum = Cumsum.apply(g * y, a, None, True)
+        xd = x._data
+        zero = xd == 0
+        if not zero.any():
+            return rcum / x, None, None
         from .elementwise import where
 
-        if bool((x._data != 0).all()):
-            return (g * y).flip(a).cumsum(a).flip(a) / x, None, None
-        # zeros present: differentiate the definition directly, one position at a time (O(n^2) but exact)
-        n = x.shape[a]
-        grads = []
-        for k in range(n):
-            xk = x.narrow(a, k, 1)
-            mask_shape = [1] * x.dim()
-            mask_shape[a] = n
-            sel = Tensor._make((np.arange(n) == k).reshape(mask_shape))
-            xs = where(sel, x.new_ones(()), x)
-            ys = xs.cumprod(a) * (Tensor._make((np.arange(n) >= k).reshape(mask_shape)))
-            grads.append((g * ys).sum(a, keepdim=True))
-            del xk
-        from .movement import cat
-
-        return cat(grads, a), None, None
+        n = xd.shape[a]
+        if grad_mode.GRAD[0]:
+            # a second derivative is wanted: the O(n^2) formula, right for every x (PyTorch does the same):
+            # C[i, k] = prod_{j <= k, j != i} x_j, and dx_i = sum_{k >= i} g_k C[i, k]
+            i_k = (1,) * a + (n, n) + (1,) * (xd.ndim - a - 1)
+            eye, upper = np.eye(n, dtype=bool).reshape(i_k), np.triu(np.ones((n, n), bool)).reshape(i_k)
+            c = cumprod(where(_const(eye), 1.0, x.unsqueeze(a)), a + 1)
+            return sum(where(_const(upper), g.unsqueeze(a) * c, 0.0), (a + 1,)), None, None
+        # with zeros, only positions up to each slice's first zero z get a gradient: before z the formula
+        # above (x != 0 there); at z, the sum over k >= z of g_k * cumprod(x with x_z := 1)_k
+        pos = _along(n, a, xd.ndim)
+        z = np.where(zero, pos, n).min(axis=a, keepdims=True)
+        before, at = _const(pos < z), _const(pos == z)
+        before_part = where(before, rcum / where(before, x, 1.0), 0.0)
+        y1 = cumprod(where(at, 1.0, x), a)
+        at_z = sum(where(_const(pos >= z), g * y1, 0.0), (a,), keepdim=True)
+        return before_part + where(at, at_z, 0.0), None, None
 
 
 @tensor_method
 def cumprod(input, dim, *, dtype=None):
-    return Cumprod.apply(input, _wrap_dim(dim, input._data.ndim, "cumprod"), _sum_dtype(input, dtype))
+    return Cumprod.apply(input, _scan_axis(input, dim, "cumprod"), _sum_dtype(input, dtype))
 
 
-def _cum_extreme(input, dim, fn, name):
-    a = _wrap_dim(dim, input._data.ndim, name)
+def _cum_extreme(input, dim, is_max, name):
+    """cummax/cummin: the running extreme and the index of its last occurrence (NaN wins, as in PyTorch)."""
     x = input._data
-    vals = fn.accumulate(x, axis=a)
-    n = x.shape[a]
-    idx_shape = [1] * x.ndim
-    idx_shape[a] = n
-    pos = np.broadcast_to(np.arange(n).reshape(idx_shape), x.shape)
-    hit = np.where(x == vals, pos, 0)
-    indices = np.maximum.accumulate(hit, axis=a)
+    if x.ndim == 0:
+        return _ReturnTypes[name](input.clone(), _const(np.zeros((), np.int64)))
+    a = _wrap_dim(dim, x.ndim, name)
+    vals = (np.maximum if is_max else np.minimum).accumulate(x, axis=a)
+    hit = x == vals
+    if x.dtype.kind == "f":
+        hit |= np.isnan(x)
+    pos = _along(x.shape[a], a, x.ndim)
+    indices = _const(np.maximum.accumulate(np.where(hit, pos, 0), axis=a))
     from .indexing import gather
 
-    values = gather(input, a, Tensor._make(indices.astype(np.int64)))
-    return _ReturnTypes[name](values, Tensor._make(indices.astype(np.int64)))
+    return _ReturnTypes[name](gather(input, a, indices), indices)
 
 
 @tensor_method
 def cummax(input, dim):
-    return _cum_extreme(input, dim, np.maximum, "cummax")
+    return _cum_extreme(input, dim, True, "cummax")
 
 
 @tensor_method
 def cummin(input, dim):
-    return _cum_extreme(input, dim, np.minimum, "cummin")
+    return _cum_extreme(input, dim, False, "cummin")
+
+
+class LogCumSumExp(Function):
+    """log(cumsum(exp(x))) without overflow, by a running logaddexp; `reverse` scans from the end."""
+
+    @staticmethod
+    def forward(ctx, x, axis, reverse=False):
+        ctx.axis, ctx.reverse = axis, reverse
+        if axis is None:
+            return x.copy()
+        if reverse:
+            y = np.flip(np.logaddexp.accumulate(np.flip(x, axis), axis=axis), axis).copy()
+        else:
+            y = np.logaddexp.accumulate(x, axis=axis)
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a = ctx.axis
+        if a is None:
+            return g, None, None
+        x, y = ctx.saved_tensors
+        from .elementwise import exp, log, where
+
+        # PyTorch's formula: the gradient's positive and negative parts, each in log space
+        log_abs = log(g.abs())
+        lowest = float(np.finfo(g._data.dtype).min)
+        rev = not ctx.reverse
+        pos = exp(LogCumSumExp.apply(where(g > 0, log_abs, lowest) - y, a, rev) + x)
+        neg = exp(LogCumSumExp.apply(where(g < 0, log_abs, lowest) - y, a, rev) + x)
+        return pos - neg, None, None
 
 
 @tensor_method
 def logcumsumexp(input, dim):
-    from .elementwise import exp, log
-
-    m = input.detach().amax()
-    return log(cumsum(exp(input - m), dim)) + m
+    if not input.is_floating_point():
+        input = input.to(_dtype.get_default_dtype())
+    with np.errstate(**_QUIET):
+        return LogCumSumExp.apply(input, _scan_axis(input, dim, "logcumsumexp"))
 
 
 # ---------------------------------------------------------------- max / min
@@ -298,18 +356,30 @@ def _return_type(name, fields=("values", "indices")):
     return cls
 
 
-_ReturnTypes = {n: _return_type(n) for n in ("max", "min", "median", "mode", "kthvalue", "sort", "topk",
-                                             "cummax", "cummin")}
+_ReturnTypes = {n: _return_type(n) for n in ("max", "min", "median", "nanmedian", "mode", "kthvalue", "sort",
+                                             "topk", "cummax", "cummin")}
 _ReturnTypes["aminmax"] = _return_type("aminmax", ("min", "max"))
 
 
-class AmaxAmin(Function):
-    """amax/amin (and max()/min() without dim): the gradient is shared evenly among tied extremes."""
+def _lower_median(x, axis=None, keepdims=False):
+    """PyTorch's median of everything: the lower middle value; NaN if there is one."""
+    flat = x.reshape(-1)
+    if flat.size == 0:
+        return np.full((1,) * x.ndim if keepdims else (), np.nan, x.dtype)
+    k = (flat.size - 1) // 2
+    v = np.partition(flat, k)[k]
+    if x.dtype.kind == "f" and np.isnan(flat).any():
+        v = x.dtype.type(np.nan)
+    return np.reshape(v, (1,) * x.ndim) if keepdims else np.asarray(v)
+
+
+class Extreme(Function):
+    """amax/amin, max()/min() and median() without dim: the gradient is shared evenly among the
+    elements equal to the result (NaN ones too when the result is NaN), as in PyTorch."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim, is_max):
+    def forward(ctx, x, axes, keepdim, fn):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        fn = np.max if is_max else np.min
         y = fn(x, axis=_np_axis(axes), keepdims=keepdim)
         ctx.save_for_backward(x, y)
         return y
@@ -317,10 +387,13 @@ class AmaxAmin(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        yk = _expand_back(y, ctx.shape, ctx.axes, ctx.keepdim)
-        hit = (x == yk).to(g.dtype)
-        count = sum(hit, ctx.axes, True) if ctx.axes is not None else sum(hit).reshape((1,) * x.dim())
-        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * hit / count, None, None, None
+        yk = _expand_back(y, ctx.shape, ctx.axes, ctx.keepdim)._data
+        hit = x._data == yk
+        if x._data.dtype.kind == "f":
+            hit |= np.isnan(x._data) & np.isnan(yk)
+        count = hit.sum(axis=_np_axis(ctx.axes), keepdims=True)
+        share = _const((hit / count).astype(x._data.dtype))
+        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * share, None, None, None
 
 
 def _check_nonempty(input, axes, op):
@@ -335,48 +408,47 @@ def _check_nonempty(input, axes, op):
             raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
 
 
+def _amax_amin(input, dim, keepdim, fn, op):
+    axes = _dims(dim, input._data.ndim, op)
+    _check_nonempty(input, axes, op)
+    return Extreme.apply(input, axes, keepdim, fn)
+
+
 @tensor_method
 def amax(input, dim=(), keepdim=False):
-    axes = _dims(dim, input._data.ndim, "amax")
-    _check_nonempty(input, axes, "amax")
-    return AmaxAmin.apply(input, axes, keepdim, True)
+    return _amax_amin(input, dim, keepdim, np.max, "amax")
 
 
 @tensor_method
 def amin(input, dim=(), keepdim=False):
-    axes = _dims(dim, input._data.ndim, "amin")
-    _check_nonempty(input, axes, "amin")
-    return AmaxAmin.apply(input, axes, keepdim, False)
+    return _amax_amin(input, dim, keepdim, np.min, "amin")
 
 
 @tensor_method
 def aminmax(input, *, dim=None, keepdim=False):
-    return _ReturnTypes["aminmax"](amin(input, dim if dim is not None else (), keepdim),
-                                   amax(input, dim if dim is not None else (), keepdim))
+    d = dim if dim is not None else ()
+    return _ReturnTypes["aminmax"](amin(input, d, keepdim), amax(input, d, keepdim))
 
 
-class MaxMinDim(Function):
-    """max(dim)/min(dim): values and the index of the first extreme; the gradient goes to that index."""
+def _select_along(input, axis, idx, keepdim, name):
+    """(values, indices) of a value-selecting reduction: `idx` (keepdim layout) picks along `axis`;
+    the gradient goes to the picked elements (gather's backward)."""
+    from .indexing import gather
 
-    @staticmethod
-    def forward(ctx, x, axis, keepdim, is_max):
-        idx = (np.argmax if is_max else np.argmin)(x, axis=axis, keepdims=True)
-        vals = np.take_along_axis(x, idx, axis=axis)
-        if not keepdim:
-            idx, vals = idx.squeeze(axis), vals.squeeze(axis)
-        ctx.shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
-        ctx.save_for_backward(idx)
-        ctx.mark_non_differentiable(idx)
-        return vals, idx.astype(np.int64, copy=False)
+    idx = _const(idx.astype(np.int64, copy=False))
+    vals = gather(input, axis, idx)
+    if not keepdim:
+        vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+    return _ReturnTypes[name](vals, idx)
 
-    @staticmethod
-    def backward(ctx, g, _gi):
-        (idx,) = ctx.saved_tensors
-        from .indexing import scatter
 
-        if not ctx.keepdim:
-            g, idx = g.unsqueeze(ctx.axis), idx.unsqueeze(ctx.axis)
-        return scatter(g.new_zeros(ctx.shape), ctx.axis, idx.long(), g), None, None, None
+def _reduce_dim(input, dim, name):
+    """The axis of a single-dim value-selecting reduction, or None for a 0-d input; PyTorch's errors."""
+    x = input._data
+    axis = _wrap_dim(dim, x.ndim, name)
+    if x.ndim and x.shape[axis] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+    return axis if x.ndim else None
 
 
 def _max_min(input, dim, keepdim, other, is_max):
@@ -388,17 +460,14 @@ def _max_min(input, dim, keepdim, other, is_max):
 
         return (maximum if is_max else minimum)(input, other)
     if dim is None:
-        if input._data.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
-        return AmaxAmin.apply(input, None, False, is_max)
-    axis = _wrap_dim(dim, input._data.ndim, name)
-    if input._data.ndim == 0:
-        return _ReturnTypes[name](input.clone(), Tensor._make(np.zeros((), np.int64)))
-    if input._data.shape[axis] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
-    vals, idx = MaxMinDim.apply(input, axis, keepdim, is_max)
-    return _ReturnTypes[name](vals, idx)
+        _check_nonempty(input, None, name)
+        return Extreme.apply(input, None, False, np.max if is_max else np.min)
+    axis = _reduce_dim(input, dim, name)
+    if axis is None:
+        return _ReturnTypes[name](input.clone(), _const(np.zeros((), np.int64)))
+    # the first extreme (NumPy's arg functions return the first occurrence, and the first NaN)
+    idx = (np.argmax if is_max else np.argmin)(input._data, axis=axis, keepdims=True)
+    return _select_along(input, axis, idx, keepdim, name)
 
 
 @tensor_method
@@ -417,13 +486,11 @@ def _arg(input, dim, keepdim, fn, name):
         if x.size == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = np.asarray(fn(x.reshape(-1)), dtype=np.int64)
-        return Tensor._make(r.reshape((1,) * x.ndim) if keepdim else r)
-    axis = _wrap_dim(dim, x.ndim, name)
-    if x.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64))
-    if x.shape[axis] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
-    return Tensor._make(np.asarray(fn(x, axis=axis, keepdims=keepdim), dtype=np.int64))
+        return _const(r.reshape((1,) * x.ndim) if keepdim else r)
+    axis = _reduce_dim(input, dim, name)
+    if axis is None:
+        return _const(np.zeros((), np.int64))
+    return _const(np.asarray(fn(x, axis=axis, keepdims=keepdim), dtype=np.int64))
 
 
 @tensor_method
@@ -438,99 +505,137 @@ def argmin(input, dim=None, keepdim=False):
 
 @tensor_method
 def median(input, dim=None, keepdim=False):
-    """PyTorch's median: the lower of the two middle values, not their mean."""
+    """PyTorch's median: the lower of the two middle values, not their mean; NaN if there is one."""
     if dim is None:
-        flat = input.reshape(-1)
-        k = (flat.shape[0] - 1) // 2
-        return flat.sort().values[k]
-    axis = _wrap_dim(dim, input._data.ndim, "median")
-    k = (input.shape[axis] - 1) // 2
-    s = input.sort(axis)
-    from .indexing import gather
-
-    idx = s.indices.narrow(axis, k, 1)
-    vals = gather(input, axis, idx)
-    if not keepdim:
-        vals, idx = vals.squeeze(axis), idx.squeeze(axis)
-    return _ReturnTypes["median"](vals, idx)
+        return Extreme.apply(input, None, False, _lower_median)
+    axis = _reduce_dim(input, dim, "median")
+    x = input._data
+    if axis is None:
+        return _ReturnTypes["median"](input.clone(), _const(np.zeros((), np.int64)))
+    k = (x.shape[axis] - 1) // 2
+    # PyTorch's index among equal values is the one a stable sort puts in the middle
+    idx = np.take(np.argsort(x, axis=axis, kind="stable"), [k], axis=axis)
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        idx = np.where(nan.any(axis=axis, keepdims=True), nan.argmax(axis=axis, keepdims=True), idx)
+    return _select_along(input, axis, idx, keepdim, "median")
 
 
 @tensor_method
 def mode(input, dim=-1, keepdim=False):
-    x = input._data
-    axis = _wrap_dim(dim, x.ndim, "mode")
-    moved = np.moveaxis(x, axis, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    vals, idxs = [], []
-    for row in flat:
-        u, c = np.unique(row, return_counts=True)
-        v = u[np.argmax(c)]
-        vals.append(v)
-        idxs.append(np.nonzero(row == v)[0][-1])
-    shape = moved.shape[:-1]
-    v = np.asarray(vals, dtype=x.dtype).reshape(shape)
-    i = np.asarray(idxs, dtype=np.int64).reshape(shape)
-    if keepdim:
-        v, i = np.expand_dims(v, axis), np.expand_dims(i, axis)
-    return _ReturnTypes["mode"](Tensor._make(v), Tensor._make(i))
+    """The most frequent value (the smallest of equally frequent ones) and the index of its last occurrence."""
+    axis = _reduce_dim(input, dim, "mode")
+    if axis is None:
+        return _ReturnTypes["mode"](input.clone(), _const(np.zeros((), np.int64)))
+    x = np.moveaxis(input._data, axis, -1)
+    n = x.shape[-1]
+    s = np.sort(x, axis=-1)
+    new_run = np.ones(s.shape, bool)
+    new_run[..., 1:] = s[..., 1:] != s[..., :-1]
+    pos = np.arange(n)
+    run_len = pos - np.maximum.accumulate(np.where(new_run, pos, 0), axis=-1) + 1
+    best = np.take_along_axis(s, run_len.argmax(axis=-1)[..., None], -1)  # the first run reaching the top count
+    last = n - 1 - (x == best)[..., ::-1].argmax(axis=-1)
+    return _select_along(input, axis, np.expand_dims(last, axis), keepdim, "mode")
 
 
 # ---------------------------------------------------------------- var / std
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    return 1 if unbiased is None or unbiased else 0
+class Var(Function):
+    """Variance with `correction` (Bessel's by default); the divisor is max(n - correction, 0)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        n = _numel(x.shape, axes)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.div = x.shape, axes, keepdim, _builtin_max(n - correction, 0)
+        ax = _np_axis(axes)
+        with np.errstate(**_QUIET):
+            d = x - x.sum(axis=ax, keepdims=True) / x.dtype.type(n)
+            d *= d
+            out = d.sum(axis=ax, keepdims=keepdim) / x.dtype.type(ctx.div)
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        centred = x - mean(x, ctx.axes, keepdim=True)
+        scale = 2.0 / ctx.div if ctx.div else float("inf")
+        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * centred * scale, None, None, None
+
+
+def _var(input, dim, unbiased, keepdim, correction, op):
+    if isinstance(dim, bool):  # var(input, unbiased)
+        unbiased, dim = dim, None
+    if not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got "
+                           f"{input.dtype.name.capitalize()}")
+    c = correction if correction is not None else (0 if unbiased is not None and not unbiased else 1)
+    return Var.apply(input, _dims(dim, input._data.ndim, op), c, keepdim), dim
 
 
 @tensor_method
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):  # var(input, unbiased)
-        unbiased, dim = dim, None
-    c = _correction(unbiased, correction)
-    axes = _dims(dim, input._data.ndim, "var")
-    n = _numel(input._data.shape, axes)
-    centred = input - mean(input, axes, keepdim=True)
-    from .elementwise import mul
-
-    return sum(mul(centred, centred), axes, keepdim) / _builtin_max(n - c, 0)
+    return _var(input, dim, unbiased, keepdim, correction, "var")[0]
 
 
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    if isinstance(dim, bool):
-        unbiased, dim = dim, None
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    return _var(input, dim, unbiased, keepdim, correction, "std")[0].sqrt()
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    v, dim = _var(input, dim, unbiased, keepdim, correction, "var_mean")
+    return v, mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+    v, dim = _var(input, dim, unbiased, keepdim, correction, "std_mean")
+    return v.sqrt(), mean(input, dim, keepdim)
 
 
 # ---------------------------------------------------------------- logsumexp / softmax
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        ax = _np_axis(axes)
+        m = np.asarray(x.max(axis=ax, keepdims=True)) if x.size else np.zeros(_kept_shape(x.shape, axes), x.dtype)
+        m[~np.isfinite(m)] = 0  # all -inf (or an inf) in a slice: no shift
+        with np.errstate(divide="ignore"):
+            out = np.log(np.exp(x - m).sum(axis=ax, keepdims=True)) + m
+        out = out if keepdim else out.reshape(_reduced_shape(x.shape, axes))
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import exp
+
+        x, out = ctx.saved_tensors
+        shape, axes, kd = ctx.shape, ctx.axes, ctx.keepdim
+        return _expand_back(g, shape, axes, kd) * exp(x - _expand_back(out, shape, axes, kd)), None, None
+
+
+def _reduced_shape(shape, axes):
+    return () if axes is None else tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
 @tensor_method
 def logsumexp(input, dim, keepdim=False):
-    from .elementwise import exp, log, where, isinf
-
     if not input.is_floating_point():
         input = input.to(_dtype.get_default_dtype())
-    axes = _dims(dim, input._data.ndim, "logsumexp")
-    if input._data.size == 0:
-        return log(sum(exp(input), axes, keepdim))
-    m = amax(input, axes if axes is not None else (), keepdim=True).detach()
-    m = where(isinf(m), 0.0, m)
-    out = log(sum(exp(input - m), axes, keepdim=True)) + m
-    return out if keepdim else out.squeeze(axes if axes is not None else tuple(range(input.dim())))
+    return LogSumExp.apply(input, _dims(dim, input._data.ndim, "logsumexp"), keepdim)
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
+        if x.size == 0:
+            e = x.copy()
+        else:
+            e = x - x.max(axis=axis, keepdims=True)
+            np.exp(e, out=e)
+            e /= e.sum(axis=axis, keepdims=True)
         ctx.axis = axis
         ctx.save_for_backward(e)
         return e
@@ -545,8 +650,11 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        if x.size == 0:
+            y = x.copy()
+        else:
+            y = x - x.max(axis=axis, keepdims=True)
+            y -= np.log(np.exp(y).sum(axis=axis, keepdims=True))
         ctx.axis = axis
         ctx.save_for_backward(y)
         return y
@@ -559,7 +667,7 @@ class LogSoftmax(Function):
         return g - exp(y) * sum(g, (ctx.axis,), True), None
 
 
-def _softmax_input(input, dim, dtype, name):
+def _softmax(fn, input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     if not input.is_floating_point():
@@ -567,90 +675,114 @@ def _softmax_input(input, dim, dtype, name):
                            f"'{input.dtype.name.capitalize()}'")
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim choice
-    return input, _wrap_dim(dim, input._data.ndim, name)
+    axis = _wrap_dim(dim, input._data.ndim, name)
+    if input._data.ndim == 0:
+        return fn.apply(input.reshape(1), 0).reshape(())
+    return fn.apply(input, axis)
 
 
 @tensor_method
 def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    input, axis = _softmax_input(input, dim, dtype, "softmax")
-    if input._data.ndim == 0:
-        return input / input
-    return Softmax.apply(input, axis)
+    return _softmax(Softmax, input, dim, dtype, "softmax")
 
 
 @tensor_method
 def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
-    input, axis = _softmax_input(input, dim, dtype, "log_softmax")
-    if input._data.ndim == 0:
-        return input - input
-    return LogSoftmax.apply(input, axis)
+    return _softmax(LogSoftmax, input, dim, dtype, "log_softmax")
 
 
 # ---------------------------------------------------------------- norm
-class VectorNorm2(Function):
-    """The 2-norm with PyTorch's subgradient 0 at the origin."""
+class VectorNorm(Function):
+    """The vector p-norm over `axes`, with PyTorch's subgradients (0 where the norm is 0, the
+    gradient of the inf-norm shared among tied maxima)."""
 
     @staticmethod
-    def forward(ctx, x, axes, keepdim):
-        n = np.sqrt((x * x).sum(axis=_np_axis(axes), keepdims=keepdim))
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        ctx.save_for_backward(x, n)
-        return n.astype(x.dtype, copy=False)
+    def forward(ctx, x, ord, axes, keepdim):
+        ax = _np_axis(axes)
+        a = x if ord == 2 and x.dtype.kind != "c" else np.abs(x)
+        if ord == 2:
+            out = np.sqrt((a * a).sum(axis=ax, keepdims=keepdim))
+        elif ord == 1:
+            out = a.sum(axis=ax, keepdims=keepdim)
+        elif ord == float("inf"):
+            out = a.max(axis=ax, keepdims=keepdim)
+        elif ord == -float("inf"):
+            out = a.min(axis=ax, keepdims=keepdim)
+        elif ord == 0:
+            out = (a != 0).sum(axis=ax, keepdims=keepdim, dtype=a.dtype)
+        else:
+            with np.errstate(divide="ignore"):
+                out = ((a ** a.dtype.type(ord)).sum(axis=ax, keepdims=keepdim)) ** a.dtype.type(1.0 / ord)
+        out = np.asarray(out, dtype=a.dtype)
+        ctx.shape, ctx.axes, ctx.keepdim, ctx.ord = x.shape, axes, keepdim, ord
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x, n = ctx.saved_tensors
-        from .elementwise import where
+        x, norm = ctx.saved_tensors
+        p = ctx.ord
+        if p == 0:
+            return None, None, None, None  # PyTorch's gradient is undefined (zero)
+        from .elementwise import sign, where
 
-        nk = _expand_back(n, ctx.shape, ctx.axes, ctx.keepdim)
-        gk = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
-        return where(nk == 0, 0.0, gk * x / nk), None, None
+        g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        norm = _expand_back(norm, ctx.shape, ctx.axes, ctx.keepdim)
+        if p == 1:
+            return sign(x) * g, None, None, None
+        if p in (float("inf"), -float("inf")):
+            ax = x.abs()
+            hit = (ax == norm) | ax.isnan()
+            share = hit.to(g.dtype) / sum(hit, ctx.axes, True).to(g.dtype)
+            return sign(x) * g * share, None, None, None
+        zero = norm == 0
+        if p == 2:
+            return g * where(zero, 0.0, x / norm), None, None, None
+        if p < 1:
+            return sign(x) * x.abs() ** (p - 1) * g * norm ** (1 - p), None, None, None
+        scale = where(zero, 0.0, g / norm ** (p - 1))
+        if p < 2:
+            return sign(x) * x.abs() ** (p - 1) * scale, None, None, None
+        return x * x.abs() ** (p - 2) * scale, None, None, None
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import abs as _abs
-
     if dtype is not None:
         x = x.to(dtype)
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {x.dtype.name.capitalize()}")
     axes = _dims(dim, x._data.ndim, "linalg.vector_norm")
-    if ord == 2:
-        return VectorNorm2.apply(x, axes, keepdim)
-    a = _abs(x)
-    if ord == float("inf"):
-        return amax(a, axes if axes is not None else (), keepdim)
-    if ord == -float("inf"):
-        return amin(a, axes if axes is not None else (), keepdim)
-    if ord == 0:
-        return sum((a != 0).to(x.dtype), axes, keepdim)
-    if ord == 1:
-        return sum(a, axes, keepdim)
-    return sum(a ** ord, axes, keepdim) ** (1.0 / ord)
+    ord = float(ord)
+    if ord in (float("inf"), -float("inf")) and x._data.size == 0:
+        _check_nonempty(x, axes, "linalg.vector_norm")
+    return VectorNorm.apply(x, ord, axes, keepdim)
 
 
 @tensor_method
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
         from .linalg import matrix_norm
 
         return matrix_norm(input, "nuc", dim if dim is not None else (-2, -1), keepdim)
-    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+    if isinstance(p, str):
+        raise RuntimeError(f"norm(): unsupported norm type {p!r}")
+    result = vector_norm(input, p, dim, keepdim, dtype=dtype)
+    if out is not None:
+        from .elementwise import _out
+
+        return _out(result, out)
+    return result
 
 
 # ---------------------------------------------------------------- logical reductions
 def _bool_reduce(input, dim, keepdim, fn, name):
     x = input._data
-    if dim is None:
-        r = fn(x)
-        return Tensor._make(np.asarray(r if not keepdim else np.reshape(r, (1,) * x.ndim), dtype=bool))
     axes = _dims(dim, x.ndim, name)
-    r = fn(x, axis=_np_axis(axes), keepdims=keepdim)
-    out = np.asarray(r)
-    return Tensor._make(out if input._data.dtype != np.uint8 else out.astype(np.uint8))
+    out = np.asarray(fn(x, axis=_np_axis(axes), keepdims=keepdim))
+    return _const(out.astype(np.uint8) if x.dtype == np.uint8 else out)  # PyTorch keeps uint8 for uint8
 
 
 @tensor_method
@@ -666,4 +798,4 @@ def any(input, dim=None, keepdim=False):
 @tensor_method
 def count_nonzero(input, dim=None):
     axes = _dims(dim, input._data.ndim, "count_nonzero")
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))
+    return _const(np.asarray(np.count_nonzero(input._data, axis=axes), dtype=np.int64))

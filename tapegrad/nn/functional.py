@@ -9,5 +9,4 @@ from .._ops.layers import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
 from .._ops.norm import *  # noqa: F401,F403
 from .._ops.pool import *  # noqa: F401,F403
-from .._ops.reduce import log_softmax, softmax  # noqa: F401
-from .._ops.elementwise import relu, sigmoid, tanh  # noqa: F401
+# (relu, sigmoid, tanh, softmax, log_softmax: in _ops/activation.py, with F's signatures)

@@ -1,0 +1,1 @@
+from ..dataloader import WorkerInfo, get_worker_info  # noqa: F401
