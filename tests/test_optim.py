@@ -428,7 +428,11 @@ def _lbfgs_run(mod, fn, x0, dtype, kwargs, steps, split=None):
     else:
         params = [mod.nn.Parameter(mod.tensor(x0[:split].astype(dtype))),
                   mod.nn.Parameter(mod.tensor(x0[split:].astype(dtype)))]
+    kwargs = dict(kwargs)
+    load = kwargs.pop("_load", None)
     opt = mod.optim.LBFGS(params, **kwargs)
+    if load is not None:
+        opt.load_state_dict(load)
     evals = []
 
     def closure():
@@ -498,3 +502,75 @@ def test_namespace():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         import tapegrad.optim.lr_scheduler as lrs  # noqa: F401
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_state_dict_resume(line_search_fn):
+    fn = _lstsq_problem()
+    kwargs = dict(lr=0.5, max_iter=3, history_size=4, line_search_fn=line_search_fn)
+    straight, _, _ = _lbfgs_run(tg, fn, np.linspace(-1, 1, 6), "float64", kwargs, 4, 5)
+    first, _, opt = _lbfgs_run(tg, fn, np.linspace(-1, 1, 6), "float64", kwargs, 2, 5)
+    sd = copy.deepcopy(opt.state_dict())
+    assert isinstance(sd["state"][0]["d"], tg.Tensor) and isinstance(sd["state"][0]["old_dirs"][0], tg.Tensor)
+    rest, _, _ = _lbfgs_run(tg, fn, first[-1][1], "float64", dict(kwargs, _load=sd), 2, 5)
+    for (a, x), (b, y) in zip(straight, first + rest):
+        assert a == b
+        np.testing.assert_array_equal(x, y)
+
+
+def test_adagrad_state_for_late_param_group():
+    tp = _params(tg, _arrays("float32"))
+    pp = _params(torch, _arrays("float32"))
+    to = tg.optim.Adagrad(tp[:1], lr=0.1, initial_accumulator_value=0.3)
+    po = torch.optim.Adagrad(pp[:1], lr=0.1, initial_accumulator_value=0.3)
+    to.add_param_group({"params": tp[1:3]})
+    po.add_param_group({"params": pp[1:3]})
+    assert len(to.state) == len(po.state) == 1
+    grads = _Grads("float32")
+    for k in range(5):
+        grads(tg, tp, k)
+        grads(torch, pp, k)
+        to.step()
+        po.step()
+        _compare(tp, pp, "float32")
+    assert len(to.state) == len(po.state) == 3
+
+
+def test_sgd_state_only_for_params_with_grads():
+    to, po = _run("SGD", dict(lr=0.1, momentum=0.9), steps=2)
+    assert sorted(to.state_dict()["state"]) == sorted(po.state_dict()["state"]) == [0, 1, 2]
+    to, po = _run("SGD", dict(lr=0.1), steps=2)
+    assert to.state_dict()["state"] == {} == po.state_dict()["state"]
+
+
+@pytest.mark.parametrize("name,kwargs", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                                         ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+                                         ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                         ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.2)),
+                                         ("Adamax", dict()), ("NAdam", dict()), ("RAdam", dict()),
+                                         ("Adadelta", dict())])
+def test_complex_params_as_real_pairs(name, kwargs):
+    rng = np.random.default_rng(5)
+    arr = (rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))).astype(np.complex64)
+    tp, pp = tg.nn.Parameter(tg.tensor(arr)), torch.nn.Parameter(torch.tensor(arr))
+    to, po = getattr(tg.optim, name)([tp], **kwargs), getattr(torch.optim, name)([pp], **kwargs)
+    for k in range(10):
+        g = (0.5 * arr * (k + 1) + 1j).astype(np.complex64)
+        tp.grad, pp.grad = tg.tensor(g), torch.tensor(g)
+        to.step()
+        po.step()
+        np.testing.assert_allclose(_np(tp), _np(pp), rtol=1e-5, atol=1e-6)
+    assert tp.dtype == tg.complex64
+
+
+def test_step_dtype_follows_default_dtype():
+    prev = tg.get_default_dtype()
+    try:
+        tg.set_default_dtype(tg.float64)
+        w = tg.nn.Parameter(tg.zeros(2))
+        w.grad = tg.ones(2)
+        opt = tg.optim.Adam([w])
+        opt.step()
+        assert opt.state[w]["step"].dtype == tg.float64
+    finally:
+        tg.set_default_dtype(prev)

@@ -41,8 +41,14 @@ def _check(input, name, float_only=True):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}\'')
 
 
-def _finish(input, result, inplace, name):
-    return input._inplace(result, name) if inplace else result
+def _finish(input, op, inplace, name):
+    """op(input), or written into input when inplace. A recorded in-place op computes from a clone, so
+    the values its backward saved are not the ones it overwrites (PyTorch saves the original too)."""
+    if not inplace:
+        return op(input)
+    if grad_mode.GRAD[0] and input._rg:
+        return input._inplace(op(input.clone()), name)
+    return input._inplace(op(input), name)
 
 
 # ---------------------------------------------------------------- erf on NumPy
@@ -144,7 +150,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     _check(input, "hardtanh", float_only=False)
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _finish(input, Hardtanh.apply(input, min_val, max_val), inplace, "hardtanh_")
+    return _finish(input, lambda t: Hardtanh.apply(t, min_val, max_val), inplace, "hardtanh_")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -173,7 +179,7 @@ class LeakyReLU(Function):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check(input, "leaky_relu")
-    return _finish(input, LeakyReLU.apply(input, negative_slope), inplace, "leaky_relu_")
+    return _finish(input, lambda t: LeakyReLU.apply(t, negative_slope), inplace, "leaky_relu_")
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -195,11 +201,11 @@ class Threshold(Function):
 
 def threshold(input, threshold, value, inplace=False):
     _check(input, "threshold", float_only=False)
-    return _finish(input, Threshold.apply(input, threshold, value), inplace, "threshold_")
+    return _finish(input, lambda t: Threshold.apply(t, threshold, value), inplace, "threshold_")
 
 
 def threshold_(input, threshold, value):
-    return _finish(input, Threshold.apply(input, threshold, value), True, "threshold_")
+    return _finish(input, lambda t: Threshold.apply(t, threshold, value), True, "threshold_")
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -211,7 +217,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
     slope = default_generator._rng.uniform(lower, upper, input._data.shape).astype(input._data.dtype)
     slope = Tensor._make(np.where(input._data >= 0, np.ones((), input._data.dtype), slope))
-    return _finish(input, input * slope, inplace, "rrelu_")
+    return _finish(input, lambda t: t * slope, inplace, "rrelu_")
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -243,7 +249,7 @@ class ELU(Function):
 
 def elu(input, alpha=1.0, inplace=False):
     _check(input, "elu")
-    return _finish(input, ELU.apply(input, alpha, 1.0, 1.0), inplace, "elu_")
+    return _finish(input, lambda t: ELU.apply(t, alpha, 1.0, 1.0), inplace, "elu_")
 
 
 def elu_(input, alpha=1.0):
@@ -254,7 +260,7 @@ def celu(input, alpha=1.0, inplace=False):
     _check(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
-    return _finish(input, ELU.apply(input, alpha, 1.0, 1.0 / alpha), inplace, "celu_")
+    return _finish(input, lambda t: ELU.apply(t, alpha, 1.0, 1.0 / alpha), inplace, "celu_")
 
 
 def celu_(input, alpha=1.0):
@@ -263,7 +269,7 @@ def celu_(input, alpha=1.0):
 
 def selu(input, inplace=False):
     _check(input, "selu")
-    return _finish(input, ELU.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace, "selu_")
+    return _finish(input, lambda t: ELU.apply(t, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace, "selu_")
 
 
 def selu_(input):
@@ -328,7 +334,7 @@ class SiLU(Function):
 
 def silu(input, inplace=False):
     _check(input, "silu")
-    return _finish(input, SiLU.apply(input), inplace, "silu_")
+    return _finish(input, lambda t: SiLU.apply(t), inplace, "silu_")
 
 
 def _softplus_arr(x):
@@ -350,7 +356,7 @@ class Mish(Function):
 
 def mish(input, inplace=False):
     _check(input, "mish")
-    return _finish(input, Mish.apply(input), inplace, "mish_")
+    return _finish(input, lambda t: Mish.apply(t), inplace, "mish_")
 
 
 # ---------------------------------------------------------------- hard functions
@@ -369,7 +375,7 @@ class Hardswish(Function):
 
 def hardswish(input, inplace=False):
     _check(input, "hardswish")
-    return _finish(input, Hardswish.apply(input), inplace, "hardswish_")
+    return _finish(input, lambda t: Hardswish.apply(t), inplace, "hardswish_")
 
 
 class Hardsigmoid(Function):
@@ -386,7 +392,7 @@ class Hardsigmoid(Function):
 
 def hardsigmoid(input, inplace=False):
     _check(input, "hardsigmoid")
-    return _finish(input, Hardsigmoid.apply(input), inplace, "hardsigmoid_")
+    return _finish(input, lambda t: Hardsigmoid.apply(t), inplace, "hardsigmoid_")
 
 
 class _Shrink(Function):

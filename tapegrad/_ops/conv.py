@@ -1,2 +1,548 @@
-"""conv operators (see DESIGN.md: forward and backward side by side)."""
-__all__ = []
+"""Convolution: conv1d/2d, conv_transpose1d/2d, unfold/fold.
+
+Every convolution is sliding windows (an `as_strided` view, copied once into
+columns) plus one matrix product; its backward is the transposed products plus
+col2im, a loop over the kh*kw kernel offsets, never over pixels or the batch.
+1-D convolutions are 2-D ones with a height of 1 (views, no copies).
+
+Two column layouts, picked per call by which one gives NumPy long inner loops:
+- "sample": columns (N, C*kh*kw, OH*OW), batched `W @ cols` gives NCHW directly;
+  good when the output rows are long and channels few (a first layer).
+- "rows": channels-last columns (N*OH*OW, kh*kw*C), one GEMM `cols @ W.T`;
+  good when channels are many and the image small (deeper layers).
+
+The raw-array backward serves ordinary training; with create_graph=True the
+backward is written with differentiable tapegrad operations (unfold/fold are
+each other's adjoint), so gradients of gradients work too.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..autograd.function import Function
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+
+
+# ---------------------------------------------------------------- argument helpers
+def _ntuple(value, n, name, op):
+    """An int or a sequence of ints as an n-tuple (PyTorch's _single/_pair)."""
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1 and n > 1:
+            value = tuple(value) * n
+        if len(value) != n:
+            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values "
+                               f"to match the convolution dimensions, but got {name}={list(value)}")
+        try:
+            return tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{op}: {name} must be ints, got {value!r}") from None
+    if isinstance(value, (bool, float)) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {type(value).__name__}")
+    return (int(value),) * n
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def _dtype_name(a):
+    return {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(a.dtype.name, a.dtype.name)
+
+
+class _Geom:
+    """Window geometry of one 2-D convolution: input size, kernel, stride, dilation,
+    padding (top, bottom, left, right) and number of windows."""
+
+    __slots__ = ("H", "W", "kh", "kw", "sh", "sw", "dh", "dw", "pt", "pb", "pl", "pr", "OH", "OW")
+
+    def __init__(self, H, W, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, OH=None, OW=None):
+        self.H, self.W, self.kh, self.kw = H, W, kh, kw
+        self.sh, self.sw, self.dh, self.dw = sh, sw, dh, dw
+        self.pt, self.pb, self.pl, self.pr = pt, pb, pl, pr
+        self.OH = (H + pt + pb - dh * (kh - 1) - 1) // sh + 1 if OH is None else OH
+        self.OW = (W + pl + pr - dw * (kw - 1) - 1) // sw + 1 if OW is None else OW
+
+    @property
+    def Hp(self):
+        return self.H + self.pt + self.pb
+
+    @property
+    def Wp(self):
+        return self.W + self.pl + self.pr
+
+
+# ---------------------------------------------------------------- sliding windows on arrays
+def _pad_nchw(x, g):
+    if not (g.pt or g.pb or g.pl or g.pr):
+        return x
+    N, C = x.shape[:2]
+    xp = np.zeros((N, C, g.Hp, g.Wp), dtype=x.dtype)
+    xp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W] = x
+    return xp
+
+
+def _pad_nhwc(x, g):
+    """x (N, C, H, W) -> channels-last padded copy (N, Hp, Wp, C)."""
+    N, C = x.shape[:2]
+    xp = np.zeros((N, g.Hp, g.Wp, C), dtype=x.dtype)
+    xp[:, g.pt:g.pt + g.H, g.pl:g.pl + g.W, :] = x.transpose(0, 2, 3, 1)
+    return xp
+
+
+def _im2col(x, g):
+    """x (N, C, H, W) -> columns (N, C*kh*kw, OH*OW), one strided copy."""
+    xp = _pad_nchw(x, g)
+    N, C = xp.shape[:2]
+    sN, sC, sH, sW = xp.strides
+    win = as_strided(xp, (N, C, g.kh, g.kw, g.OH, g.OW),
+                     (sN, sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw), writeable=False)
+    return win.reshape(N, C * g.kh * g.kw, g.OH * g.OW)
+
+
+def _col2im(cols, g):
+    """Adjoint of _im2col: columns (N, C*kh*kw, OH*OW) -> (N, C, H, W), summing overlaps."""
+    N = cols.shape[0]
+    C = cols.shape[1] // (g.kh * g.kw)
+    c6 = cols.reshape(N, C, g.kh, g.kw, g.OH, g.OW)
+    xp = np.zeros((N, C, g.Hp, g.Wp), dtype=cols.dtype)
+    he, we = g.sh * (g.OH - 1) + 1, g.sw * (g.OW - 1) + 1
+    for i in range(g.kh):
+        for j in range(g.kw):
+            h0, w0 = i * g.dh, j * g.dw
+            xp[:, :, h0:h0 + he:g.sh, w0:w0 + we:g.sw] += c6[:, :, i, j]
+    if g.pt or g.pb or g.pl or g.pr:
+        xp = np.ascontiguousarray(xp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W])
+    return xp
+
+
+def _im2col_rows(x, g):
+    """x (N, C, H, W) -> channels-last columns (N*OH*OW, kh*kw*C)."""
+    xp = _pad_nhwc(x, g)
+    N, _, _, C = xp.shape
+    sN, sH, sW, sC = xp.strides
+    win = as_strided(xp, (N, g.OH, g.OW, g.kh, g.kw, C),
+                     (sN, sH * g.sh, sW * g.sw, sH * g.dh, sW * g.dw, sC), writeable=False)
+    return win.reshape(N * g.OH * g.OW, g.kh * g.kw * C)
+
+
+def _col2im_rows(cols, N, C, g):
+    """Adjoint of _im2col_rows: (N*OH*OW, kh*kw*C) -> (N, C, H, W) contiguous."""
+    c6 = cols.reshape(N, g.OH, g.OW, g.kh, g.kw, C)
+    xp = np.zeros((N, g.Hp, g.Wp, C), dtype=cols.dtype)
+    he, we = g.sh * (g.OH - 1) + 1, g.sw * (g.OW - 1) + 1
+    for i in range(g.kh):
+        for j in range(g.kw):
+            h0, w0 = i * g.dh, j * g.dw
+            xp[:, h0:h0 + he:g.sh, w0:w0 + we:g.sw, :] += c6[:, :, :, i, j, :]
+    return np.ascontiguousarray(xp[:, g.pt:g.pt + g.H, g.pl:g.pl + g.W, :].transpose(0, 3, 1, 2))
+
+
+def _use_rows(C, groups, g):
+    # channels-last columns copy runs of kw*C contiguous numbers, NCHW columns runs of OW
+    return groups == 1 and C * g.kw > g.OW
+
+
+# ---------------------------------------------------------------- unfold / fold (adjoint pair)
+class Im2Col(Function):
+    """(N, C, H, W) -> (N, C*kh*kw, L)."""
+
+    @staticmethod
+    def forward(ctx, x, g):
+        ctx.g = g
+        return _im2col(x, g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Col2Im.apply(grad, ctx.g), None
+
+
+class Col2Im(Function):
+    """(N, C*kh*kw, L) -> (N, C, H, W), summing overlapping windows."""
+
+    @staticmethod
+    def forward(ctx, cols, g):
+        ctx.g = g
+        return _col2im(np.ascontiguousarray(cols), g)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Im2Col.apply(grad, ctx.g), None
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """F.unfold: sliding local blocks (N, C, H, W) -> (N, C*kh*kw, L)."""
+    op = "unfold"
+    k, d, p, s = (_ntuple(v, 2, n, op) for v, n in
+                  ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
+    shape = tuple(input.shape)
+    if len(shape) not in (3, 4):
+        raise RuntimeError(f"{op}: expected 3D (unbatched) or 4D (batched) input, but got input of shape "
+                           f"{_shape_str(shape)}")
+    x = input if len(shape) == 4 else input.unsqueeze(0)
+    H, W = shape[-2:]
+    g = _Geom(H, W, k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1])
+    _check_positive(op, k, s, d, p)
+    if g.OH < 1 or g.OW < 1:
+        raise RuntimeError(f"{op}: input of shape {_shape_str(shape)} with padding {p} is too small for "
+                           f"kernel_size {k} with dilation {d}: calculated number of blocks ({g.OH} x {g.OW})")
+    out = Im2Col.apply(x, g)
+    return out if len(shape) == 4 else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """F.fold: the adjoint of unfold, (N, C*kh*kw, L) -> (N, C, H, W) summing overlaps."""
+    op = "fold"
+    o, k, d, p, s = (_ntuple(v, 2, n, op) for v, n in
+                     ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"),
+                      (padding, "padding"), (stride, "stride")))
+    _check_positive(op, k, s, d, p)
+    shape = tuple(input.shape)
+    if len(shape) not in (2, 3):
+        raise RuntimeError(f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input of shape "
+                           f"{_shape_str(shape)}")
+    x = input if len(shape) == 3 else input.unsqueeze(0)
+    g = _Geom(o[0], o[1], k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1])
+    K = k[0] * k[1]
+    if x.shape[1] % K:
+        raise RuntimeError(f"{op}: expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={x.shape[1]} and kernel_size={k}")
+    if g.OH < 1 or g.OW < 1 or g.OH * g.OW != x.shape[2]:
+        raise RuntimeError(f"{op}: given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
+                           f"stride={s}, expected size of input's dimension 2 to match the calculated number "
+                           f"of sliding blocks {g.OH} * {g.OW} = {g.OH * g.OW}, but got input.size(2)={x.shape[2]}")
+    out = Col2Im.apply(x, g)
+    return out if len(shape) == 3 else out.squeeze(0)
+
+
+def _check_positive(op, k, s, d, p):
+    if min(k) < 1:
+        raise RuntimeError(f"{op}: kernel_size should be greater than zero, but got kernel_size={k}")
+    if min(s) < 1:
+        raise RuntimeError(f"{op}: stride should be greater than zero, but got stride={s}")
+    if min(d) < 1:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got dilation={d}")
+    if min(p) < 0:
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
+
+
+# ---------------------------------------------------------------- convolution
+class Convolution(Function):
+    """y = conv(x, w) + b on (N, C, H, W) arrays (or (N, C, L) for 1-D: H = 1)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, g, groups, x4shape):
+        x4 = x.reshape(x4shape)
+        w4 = w.reshape(w.shape[:2] + (g.kh, g.kw))
+        N, C = x4shape[:2]
+        O = w4.shape[0]
+        L = g.OH * g.OW
+        if _use_rows(C, groups, g):
+            cols = _im2col_rows(x4, g)                                  # (N*L, K*C)
+            wr = np.ascontiguousarray(w4.transpose(0, 2, 3, 1)).reshape(O, -1)
+            out = cols @ wr.T                                           # (N*L, O)
+            if b is not None:
+                out += b
+            out = np.ascontiguousarray(out.reshape(N, g.OH, g.OW, O).transpose(0, 3, 1, 2))
+            ctx.rows = True
+        else:
+            cols = _im2col(x4, g)                                       # (N, C*K, L)
+            if groups == 1:
+                wr = w4.reshape(O, -1)
+                out = np.matmul(wr, cols)                               # (N, O, L)
+            else:
+                wr = w4.reshape(groups, O // groups, -1)
+                out = np.matmul(wr, cols.reshape(N, groups, -1, L))     # (N, G, O/G, L)
+            out = out.reshape(N, O, g.OH, g.OW)
+            if b is not None:
+                out += b.reshape(O, 1, 1)
+            ctx.rows = False
+        ctx.save_for_backward(x, w, cols, wr)
+        ctx.g, ctx.groups, ctx.x4shape, ctx.has_bias = g, groups, x4shape, b is not None
+        if x.ndim != 4:
+            out = out.reshape(_out_shape(x.shape, O, g))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, cols, wr = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        g, groups = ctx.g, ctx.groups
+        if grad_mode.GRAD[0]:
+            return _conv_backward_graph(grad, x, w, g, groups, ctx.x4shape, need_x, need_w, need_b) + (None,) * 3
+        N, C = ctx.x4shape[:2]
+        O = w._data.shape[0]
+        L = g.OH * g.OW
+        gd = grad._data.reshape(N, O, L)
+        cols, wr = cols._data, wr._data
+        gx = gw = gb = None
+        if ctx.rows:
+            gr = np.ascontiguousarray(gd.transpose(0, 2, 1)).reshape(N * L, O)
+            if need_w:
+                gw = (gr.T @ cols).reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
+            if need_x:
+                gx = _col2im_rows(gr @ wr, N, C, g)
+            if need_b:
+                gb = gr.sum(0)
+        else:
+            gd = np.ascontiguousarray(gd)
+            G = groups
+            g4 = gd.reshape(N, G, O // G, L)
+            if need_w:
+                c4 = cols.reshape(N, G, -1, L)
+                gw = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(0)
+            if need_x:
+                wg = wr.reshape(G, O // G, -1)
+                gcols = np.matmul(wg.transpose(0, 2, 1), g4)            # (N, G, Cg*K, L)
+                gx = _col2im(gcols.reshape(N, -1, L), g)
+            if need_b:
+                gb = gd.sum((0, 2))
+        wshape = w._data.shape
+        return (None if gx is None else Tensor._make(gx.reshape(x._data.shape)),
+                None if gw is None else Tensor._make(np.ascontiguousarray(gw).reshape(wshape)),
+                None if gb is None else Tensor._make(gb), None, None, None)
+
+
+def _out_shape(xshape, O, g):
+    if len(xshape) == 3:      # (N, C, L): 1-D
+        return (xshape[0], O, g.OW)
+    return (xshape[0], O, g.OH, g.OW)
+
+
+def _conv_backward_graph(grad, x, w, g, groups, x4shape, need_x, need_w, need_b):
+    """Convolution's backward with differentiable operations (create_graph=True)."""
+    N, C = x4shape[:2]
+    O = w.shape[0]
+    G = groups
+    L = g.OH * g.OW
+    g4 = grad.reshape(N, G, O // G, L)
+    gx = gw = gb = None
+    if need_w:
+        cols = Im2Col.apply(x.reshape(x4shape), g).reshape(N, G, -1, L)
+        gw = g4.matmul(cols.transpose(-1, -2)).sum(0).reshape(w.shape)
+    if need_x:
+        wg = w.reshape(G, O // G, -1)
+        gcols = wg.transpose(-1, -2).matmul(g4).reshape(N, -1, L)
+        gx = Col2Im.apply(gcols, g).reshape(x.shape)
+    if need_b:
+        gb = grad.reshape(N, O, L).sum((0, 2))
+    return gx, gw, gb
+
+
+class ConvTranspose(Function):
+    """y = conv_transpose(x, w) + b: the adjoint of Convolution with respect to its input."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, g, groups, x4shape):
+        # g describes the *forward* convolution whose input is the output here:
+        # g.H, g.W = output size, g.OH, g.OW = x's spatial size.
+        x4 = x.reshape(x4shape)
+        N, Cin = x4shape[:2]
+        G = groups
+        Coutg = w.shape[1]
+        L = g.OH * g.OW
+        wg = w.reshape(G, Cin // G, -1)                                 # (G, Cin/G, Cout/G*K)
+        cols = np.matmul(wg.transpose(0, 2, 1), x4.reshape(N, G, Cin // G, L))
+        out = _col2im(cols.reshape(N, -1, L), g)                        # (N, Cout, H, W)
+        if b is not None:
+            out += b.reshape(-1, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.g, ctx.groups, ctx.x4shape = g, groups, x4shape
+        if x.ndim == 3:
+            out = out.reshape(N, G * Coutg, g.W)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        g, G, x4shape = ctx.g, ctx.groups, ctx.x4shape
+        N, Cin = x4shape[:2]
+        L = g.OH * g.OW
+        if grad_mode.GRAD[0]:
+            gx = gw = gb = None
+            g4 = grad.reshape(N, -1, g.H, g.W)
+            if need_x:
+                w4 = w.reshape(w.shape[:2] + (g.kh, g.kw))
+                gx = Convolution.apply(g4, w4, None, g, G, tuple(g4.shape)).reshape(x.shape)
+            if need_w:
+                cols = Im2Col.apply(g4, g).reshape(N, G, -1, L)           # (N, G, Cout/G*K, L)
+                xg = x.reshape(N, G, Cin // G, L)
+                gw = xg.matmul(cols.transpose(-1, -2)).sum(0).reshape(w.shape)
+            if need_b:
+                gb = g4.sum((0, 2, 3))
+            return gx, gw, gb, None, None, None
+        gd = np.ascontiguousarray(grad._data).reshape(N, -1, g.H, g.W)
+        cols = _im2col(gd, g).reshape(N, G, -1, L)                      # (N, G, Cout/G*K, L)
+        wd = w._data
+        gx = gw = gb = None
+        if need_x:
+            wg = wd.reshape(G, Cin // G, -1)
+            gx = Tensor._make(np.matmul(wg, cols).reshape(x._data.shape))
+        if need_w:
+            xg = np.ascontiguousarray(x._data).reshape(N, G, Cin // G, L)
+            gw = Tensor._make(np.matmul(xg, cols.transpose(0, 1, 3, 2)).sum(0).reshape(wd.shape))
+        if need_b:
+            gb = Tensor._make(gd.sum((0, 2, 3)))
+        return gx, gw, gb, None, None, None
+
+
+ConvTranspose._backward_name = Convolution._backward_name  # PyTorch names both ConvolutionBackward0
+
+
+# ---------------------------------------------------------------- checks and public functions
+def _check_conv_args(op, input, weight, bias, nd, groups, transposed=False):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    xs, ws = tuple(input.shape), tuple(weight.shape)
+    if len(xs) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, but got input "
+                           f"of size: {list(xs)}")
+    if len(ws) != nd + 2:
+        raise RuntimeError(f"{op}: weight should have {nd + 2} dimensions, got weight of shape {_shape_str(ws)}")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
+    C = xs[-nd - 1]
+    if transposed:
+        if ws[0] != C:
+            raise RuntimeError(f"{op}: weight of shape {_shape_str(ws)} with groups={groups} expects input with "
+                               f"{ws[0]} channels (weight.size(0)), but got input of shape {_shape_str(xs)} "
+                               f"with {C} channels")
+        if C % groups:
+            raise RuntimeError(f"{op}: in_channels ({C}) must be divisible by groups ({groups})")
+        out_c = ws[1] * groups
+    else:
+        if ws[0] % groups:
+            raise RuntimeError(f"{op}: weight of shape {_shape_str(ws)}: out_channels ({ws[0]}) must be divisible "
+                               f"by groups ({groups})")
+        if ws[1] * groups != C:
+            raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input{list(xs)} to have "
+                               f"{ws[1] * groups} channels, but got {C} channels instead ({op}: input of shape "
+                               f"{_shape_str(xs)}, weight of shape {_shape_str(ws)})")
+        out_c = ws[0]
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"{op}: Input type ({_dtype_name(input._data)}) and weight type "
+                           f"({_dtype_name(weight._data)}) should be the same (input {_shape_str(xs)}, weight "
+                           f"{_shape_str(ws)})")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    if bias is not None:
+        if not isinstance(bias, Tensor):
+            raise TypeError(f"{op}(): argument 'bias' (position 3) must be Tensor, not {type(bias).__name__}")
+        if tuple(bias.shape) != (out_c,):
+            raise RuntimeError(f"{op}: expected bias of shape ({out_c},) (one per output channel), got bias of "
+                               f"shape {_shape_str(tuple(bias.shape))}")
+        if bias.dtype != input.dtype:
+            raise RuntimeError(f"{op}: Input type ({_dtype_name(input._data)}) and bias type "
+                               f"({_dtype_name(bias._data)}) should be the same")
+    return xs, ws
+
+
+def _conv_nd(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups)
+    k = ws[2:]
+    s = _ntuple(stride, nd, "stride", op)
+    d = _ntuple(dilation, nd, "dilation", op)
+    if min(s) < 1:
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={s}")
+    if min(d) < 1:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={d}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = [(0, 0)] * nd
+        elif padding == "same":
+            if max(s) != 1:
+                raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions "
+                                   f"(stride={s})")
+            pads = []
+            for kk, dd in zip(k, d):
+                total = dd * (kk - 1)
+                pads.append((total // 2, total - total // 2))
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    else:
+        p = _ntuple(padding, nd, "padding", op)
+        if min(p) < 0:
+            raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
+        pads = [(pp, pp) for pp in p]
+    batched = len(xs) == nd + 2
+    sp = xs[-nd:]
+    if nd == 1:
+        g = _Geom(1, sp[0], 1, k[0], 1, s[0], 1, d[0], 0, 0, pads[0][0], pads[0][1])
+    else:
+        g = _Geom(sp[0], sp[1], k[0], k[1], s[0], s[1], d[0], d[1], pads[0][0], pads[0][1], pads[1][0], pads[1][1])
+    if g.OH < 1 or g.OW < 1:
+        padded = (g.Hp, g.Wp)[2 - nd:]
+        eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                           f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
+                           f"input size (input of shape {_shape_str(xs)}, weight of shape {_shape_str(ws)}, "
+                           f"padding={tuple(pads)}, dilation={d})")
+    x4shape = ((xs[0],) if batched else (1,)) + (xs[-nd - 1], g.H, g.W)
+    if batched:
+        return Convolution.apply(input, weight, bias, g, groups, x4shape)
+    out = Convolution.apply(input.unsqueeze(0), weight, bias, g, groups, x4shape)
+    return out.squeeze(0)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """F.conv1d: input (N, C, L) or (C, L), weight (O, C/groups, k)."""
+    return _conv_nd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """F.conv2d: input (N, C, H, W) or (C, H, W), weight (O, C/groups, kh, kw)."""
+    return _conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose_nd(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups, transposed=True)
+    k = ws[2:]
+    s = _ntuple(stride, nd, "stride", op)
+    d = _ntuple(dilation, nd, "dilation", op)
+    if isinstance(padding, str):
+        raise RuntimeError(f"{op}: padding must be an int or a tuple of ints, got '{padding}'")
+    p = _ntuple(padding, nd, "padding", op)
+    op_ = _ntuple(output_padding, nd, "output_padding", op)
+    if min(s) < 1:
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={s}")
+    if min(d) < 1:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={d}")
+    if min(p) < 0:
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
+    for o, ss, dd in zip(op_, s, d):
+        if o < 0 or (o >= ss and o >= dd):
+            raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding={op_}, stride={s}, dilation={d}")
+    batched = len(xs) == nd + 2
+    sp = xs[-nd:]
+    outs = tuple((n - 1) * ss - 2 * pp + dd * (kk - 1) + o + 1 for n, ss, pp, dd, kk, o in zip(sp, s, p, d, k, op_))
+    if min(outs) < 1:
+        raise RuntimeError(f"{op}: given input of shape {_shape_str(xs)}, weight of shape {_shape_str(ws)}, "
+                           f"stride={s}, padding={p}, dilation={d}, output_padding={op_}: calculated output size "
+                           f"{outs} is too small")
+    if nd == 1:
+        g = _Geom(1, outs[0], 1, k[0], 1, s[0], 1, d[0], 0, 0, p[0], p[0], 1, sp[0])
+    else:
+        g = _Geom(outs[0], outs[1], k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1], sp[0], sp[1])
+    x4shape = ((xs[0],) if batched else (1,)) + (xs[-nd - 1], g.OH, g.OW)
+    if batched:
+        return ConvTranspose.apply(input, weight, bias, g, groups, x4shape)
+    return ConvTranspose.apply(input.unsqueeze(0), weight, bias, g, groups, x4shape).squeeze(0)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """F.conv_transpose1d: input (N, C_in, L), weight (C_in, C_out/groups, k)."""
+    return _conv_transpose_nd("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """F.conv_transpose2d: input (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw)."""
+    return _conv_transpose_nd("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                              dilation)

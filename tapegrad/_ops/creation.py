@@ -18,34 +18,69 @@ def _xp(device):
     return _backend.module_for(d), d
 
 
+def _is_seq(x):
+    return isinstance(x, (list, tuple, builtins.range))
+
+
 def _infer_dtype(data):
-    """PyTorch's dtype inference for Python data: bool, then int64, then the default float dtype."""
-    kinds = set()
+    """PyTorch's dtype inference for Python data: the promotion of every element's type, where a bool is
+    bool, an int int64, a float the default dtype, and NumPy scalars, arrays and tensors keep theirs."""
+    found = {}
+    default = _dtype.get_default_dtype()
 
     def walk(x):
-        if isinstance(x, (list, tuple)):
+        if _is_seq(x):
             for v in x:
                 walk(v)
         elif isinstance(x, Tensor):
-            kinds.add(x.dtype)
-        elif isinstance(x, bool) or isinstance(x, np.bool_):
-            kinds.add(_dtype.bool)
-        elif isinstance(x, (int, np.integer)):
-            kinds.add(_dtype.int64)
-        elif isinstance(x, (float, np.floating)):
-            kinds.add(_dtype.get_default_dtype())
-        elif isinstance(x, (builtins.complex, np.complexfloating)):
-            kinds.add(_dtype.complex64)
+            found[x.dtype] = True
+        elif isinstance(x, (np.generic, np.ndarray)):  # before float: np.float64 is a float subclass
+            found[_dtype.from_numpy_dtype(x.dtype)] = True
+        elif isinstance(x, bool):
+            found[_dtype.bool] = True
+        elif isinstance(x, int):
+            found[_dtype.int64] = True
+        elif isinstance(x, float):
+            found[default] = True
+        elif isinstance(x, builtins.complex):
+            found[_dtype.complex64] = True
+        elif isinstance(x, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{type(x).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(x).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
     walk(data)
-    if not kinds:
-        return _dtype.get_default_dtype()
     result = None
-    for k in kinds:
+    for k in found:
         result = k if result is None else _dtype.promote_types(result, k)
-    return result
+    return default if result is None else result
+
+
+def _ragged_error(data):
+    """PyTorch's error for nested sequences whose lengths disagree (sizes follow the first elements)."""
+    sizes, x = [], data
+    while _is_seq(x):
+        sizes.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+
+    def check(x, d):
+        if d == len(sizes):
+            if _is_seq(x):
+                return TypeError(f"'{type(x).__name__}' object cannot be interpreted as an integer")
+            return None
+        if not _is_seq(x):
+            return TypeError("not a sequence")
+        if len(x) != sizes[d]:
+            return ValueError(f"expected sequence of length {sizes[d]} at dim {d} (got {len(x)})")
+        for v in x:
+            err = check(v, d + 1)
+            if err is not None:
+                return err
+        return None
+
+    return check(data, 0)
 
 
 def _to_array(data, dtype, op):
@@ -63,15 +98,25 @@ def _to_array(data, dtype, op):
     if hasattr(data, "__cuda_array_interface__") and _backend.cupy() is not None:
         arr = data if dtype is None else data.astype(dtype.np)
         return arr
+    if isinstance(data, builtins.range):
+        data = list(data)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _unwrap_nested(data)
-    d = dtype or _infer_dtype(data)
+    inferred = _infer_dtype(data)
+    d = dtype or inferred
     try:
         arr = np.array(data, dtype=d.np if d.np is not None else None)
     except ValueError as e:
-        raise ValueError(f"{op}(): expected a sequence of equal-length sequences ({e})") from None
+        err = _ragged_error(data)
+        raise (err if err is not None else ValueError(f"{op}(): {e}")) from None
+    except OverflowError:
+        if inferred is _dtype.int64 and d is _dtype.int64:
+            raise ValueError("Overflow when unpacking long long") from None
+        raise RuntimeError(f"{op}(): value cannot be converted to type {d.name} without overflow") from None
     except TypeError:
-        raise TypeError(f"{op}(): could not convert data of type {type(data).__name__} to a tensor") from None
+        err = _ragged_error(data)
+        raise (err if err is not None else
+               TypeError(f"{op}(): could not convert data of type {type(data).__name__} to a tensor")) from None
     if arr.dtype == object:
         raise ValueError(f"{op}(): could not build a tensor from ragged or non-numeric data")
     return arr
@@ -284,23 +329,64 @@ def _scalar(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _fma(a, x, c):
+    """a * x + c, rounded once, for float64 scalars a, c and a float64 array x of integers below 2**26.
+
+    PyTorch's CPU kernels compute `start + step * i` with a fused multiply-add; Dekker's exact product
+    and Knuth's two-sum reproduce it in NumPy (up to a double rounding in rare ties)."""
+    split = a * 134217729.0  # 2**27 + 1
+    hi = split - (split - a)
+    p = a * x
+    err = (hi * x - p) + (a - hi) * x  # exact: p + err == a * x
+    s = p + c
+    bb = s - p
+    return s + (((p - (s - bb)) + (c - bb)) + err)
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = _dtype.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) \
             else _dtype.get_default_dtype()
     dt = _dtype.to_dtype(dtype)
-    n = max(0, math.ceil((end - start) / step))
-    xp, _ = _xp(device)
-    arr = (xp.arange(n, dtype=np.float64) * step + start).astype(dt.np) if dt.is_floating_point else \
-        xp.arange(start, end, step, dtype=np.int64)[:n].astype(dt.np)
-    return _finish_rg(arr, requires_grad)
+    if dt is _dtype.bool:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
+    floating = dt.is_floating_point
+    xs, xe, xst = (float(v) for v in (start, end, step)) if floating else (int(v) for v in (start, end, step))
+    if float(step) == 0:
+        raise RuntimeError("step must be nonzero")
+    if xst == 0:  # an integer dtype truncates the step: PyTorch then fills int64 not at all, others with start
+        if dt is _dtype.int64:
+            raise ValueError("step must be nonzero")
+    if not (math.isfinite(xs) and math.isfinite(xe)):
+        raise RuntimeError(f"unsupported range: {xs} -> {xe}")
+    if not ((float(step) > 0 and xe >= xs) or (float(step) < 0 and xe <= xs)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dt is _dtype.int64:
+        sgn = (xst > 0) - (xst < 0)
+        num = xe - xs + xst - sgn  # C++ integer division truncates toward zero
+        n = abs(num) // abs(xst) * (1 if (num >= 0) == (xst > 0) else -1)
+    else:
+        n = math.ceil((float(end) - float(start)) / float(step))
+    n = max(0, int(n))
+    if not floating:
+        arr = (np.arange(n, dtype=np.int64) * xst + xs).astype(dt.np)
+    else:
+        # PyTorch's CPU kernel (x86, AVX2 vectors of 32 bytes) writes blocks of 2 vectors: each vector starts
+        # at base = start + step * i, rounded to the dtype, then adds j * step; the tail is scalar.
+        idx = np.arange(n, dtype=np.float64)
+        acc = np.float32 if dt is _dtype.float16 else np.float64  # PyTorch's accumulate type on the CPU
+        xs, xst = float(acc(xs)), float(acc(xst))
+        arr = _fma(xst, idx, xs).astype(dt.np)
+        if dt is not _dtype.float16:
+            v = 32 // dt.itemsize
+            nv = n // (2 * v) * (2 * v)
+            k = idx[:nv] // v * v
+            base = _fma(xst, k, xs).astype(dt.np).astype(np.float64)
+            arr[:nv] = _fma(xst, idx[:nv] - k, base).astype(dt.np)
+    return _finish(arr, device, requires_grad)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -322,19 +408,27 @@ def _finish_rg(arr, requires_grad):
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     start, end = _scalar(start), _scalar(end)
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("linspace(): number of steps must be non-negative")
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    xp, _ = _xp(device)
-    # PyTorch fills the first half from start and the second half from end
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    i = xp.arange(steps, dtype=np.float64)
+    # PyTorch's kernel: start and end cast to the dtype, step = (end - start) / (steps - 1) in the dtype
+    # (in double for integers); the first half counts up from start, the second down from end, each
+    # element one fused multiply-add.
+    if dt.is_floating_point:
+        cast = np.float32 if dt is _dtype.float16 else dt.np.type
+        s0, e0 = float(cast(dt.np.type(start))), float(cast(dt.np.type(end)))
+        step = float(dt.np.type((cast(e0) - cast(s0)) / cast(max(steps - 1, 1))))
+    else:
+        s0, e0 = float(int(start)), float(int(end))
+        step = (e0 - s0) / max(steps - 1, 1)
+    i = np.arange(steps, dtype=np.float64)
     half = steps // 2
-    arr = xp.where(i < half, start + step * i, end - step * (steps - 1 - i)) if steps > 1 else \
-        xp.full(steps, start, dtype=np.float64)
-    if not dt.is_floating_point:
-        arr = xp.trunc(arr)
-    return _finish_rg(arr.astype(dt.np), requires_grad)
+    arr = np.where(i < half, _fma(step, i, s0), _fma(-step, steps - 1 - i, e0)) if steps != 1 else \
+        np.full(1, s0)
+    arr = arr.astype(dt.np) if dt.is_floating_point else np.trunc(arr).astype(dt.np)
+    return _finish(arr, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):

@@ -1,24 +1,37 @@
-"""Linear algebra: matmul and its special forms (mm, bmm, mv, dot, outer, addmm), einsum,
-tril/triu, and torch.linalg (solve, inv, lstsq, det, norms, ...)."""
+"""Linear algebra: matmul and its special forms (mm, bmm, mv, dot, outer, addmm, ...), einsum,
+tensordot, tril/triu, diag, kron, cross, cdist, block_diag, and the decompositions behind
+`tapegrad.linalg` (solve, inv, det, slogdet, lstsq, cholesky, qr, svd, eigh, pinv, norms).
+
+Decompositions run batched in NumPy's LAPACK; their backward passes are written with tapegrad
+operators on the saved inputs and outputs, so gradients of gradients work.
+"""
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, tensor_method
+from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd.function import Function
+from .reduce import _return_type
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
-           "baddbmm", "tril", "triu", "einsum", "tensordot", "kron", "trace", "diag", "diag_embed", "cross",
-           "cdist", "chain_matmul", "block_diag"]
+           "baddbmm", "addr", "tril", "triu", "einsum", "tensordot", "kron", "trace", "diag", "diag_embed",
+           "diagflat", "cross", "cdist", "chain_matmul", "block_diag", "det", "logdet", "slogdet", "inverse",
+           "pinverse", "matrix_power", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "vander"]
+
+
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: the input is singular or not positive-definite."""
 
 
 def _fmt(shape):
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+# ---------------------------------------------------------------- matmul family
 def _check_matmul(a, b, op):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         bad = b if isinstance(a, Tensor) else a
-        raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(bad).__name__}")
+        raise TypeError(f"{op}(): argument '{'other' if isinstance(a, Tensor) else 'input'}' must be Tensor, not "
+                        f"{type(bad).__name__}")
     sa, sb = a._data.shape, b._data.shape
     if len(sa) == 0 or len(sb) == 0:
         raise RuntimeError(f"{op}: both arguments to matmul need to be at least 1D, but they are "
@@ -26,11 +39,10 @@ def _check_matmul(a, b, op):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{a.dtype.name} and {b.dtype.name} (shapes {_fmt(sa)} and {_fmt(sb)})")
-    k_a = sa[-1]
-    k_b = sb[-2] if len(sb) >= 2 else sb[0]
+    k_a, k_b = sa[-1], (sb[-2] if len(sb) >= 2 else sb[0])
     if k_a != k_b:
         raise RuntimeError(f"{op}: shapes {_fmt(sa)} and {_fmt(sb)} cannot be multiplied ({k_a} != {k_b})")
-    if len(sa) > 2 or len(sb) > 2:
+    if len(sa) > 2 and len(sb) > 2:
         try:
             np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
@@ -60,7 +72,11 @@ class Matmul(Function):
             if na == 1:
                 ga = ga.squeeze(-2)
         if ctx.needs_input_grad[1]:
-            gb = matmul(A.mT, G)
+            if nb <= 2 and A.dim() > 2:  # reduce the batch inside the product, not after it
+                k, m = A.shape[-1], G.shape[-1]
+                gb = matmul(A.reshape(-1, k).mT, G.reshape(-1, m))
+            else:
+                gb = matmul(A.mT, G)
             if nb == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
@@ -82,22 +98,35 @@ def _rmatmul(self, other):
     return matmul(other, self)
 
 
+def _need_tensor(x, op, arg):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{arg}' must be Tensor, not {type(x).__name__}")
+
+
 @tensor_method
 def mm(input, mat2, *, out=None):
-    if input.dim() != 2 or mat2.dim() != 2:
-        bad = input if input.dim() != 2 else mat2
-        raise RuntimeError(f"mm: expected 2D tensors, got {bad.dim()}D (shapes {_fmt(input.shape)} and "
-                           f"{_fmt(mat2.shape)})")
-    _check_matmul(input, mat2, "mm")
+    _need_tensor(input, "mm", "input")
+    _need_tensor(mat2, "mm", "mat2")
+    for name, t in (("self", input), ("mat2", mat2)):
+        if t.dim() != 2:
+            raise RuntimeError(f"mm: {name} must be a matrix, but got a {t.dim()}-D tensor of shape {_fmt(t.shape)}")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
+                           f"{mat2.shape[0]}x{mat2.shape[1]})")
     return matmul(input, mat2, out=out)
 
 
 @tensor_method
 def bmm(input, mat2, *, out=None):
-    if input.dim() != 3 or mat2.dim() != 3:
-        raise RuntimeError(f"bmm: expected 3D tensors, got shapes {_fmt(input.shape)} and {_fmt(mat2.shape)}")
+    _need_tensor(input, "bmm", "input")
+    _need_tensor(mat2, "bmm", "mat2")
+    for name, t in (("batch1", input), ("batch2", mat2)):
+        if t.dim() != 3:
+            raise RuntimeError(f"bmm: {name} must be a 3D tensor, but got a {t.dim()}-D tensor of shape "
+                               f"{_fmt(t.shape)}")
     if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: shapes {_fmt(input.shape)} and {_fmt(mat2.shape)}")
+        raise RuntimeError(f"bmm: batch sizes differ: shapes {_fmt(input.shape)} and {_fmt(mat2.shape)} "
+                           f"({input.shape[0]} != {mat2.shape[0]})")
     _check_matmul(input, mat2, "bmm")
     return matmul(input, mat2, out=out)
 
@@ -107,7 +136,8 @@ def mv(input, vec, *, out=None):
     if input.dim() != 2 or vec.dim() != 1:
         raise RuntimeError(f"mv: expected a 2D matrix and a 1D vector, got shapes {_fmt(input.shape)} and "
                            f"{_fmt(vec.shape)}")
-    _check_matmul(input, vec, "mv")
+    if input.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, got mat {_fmt(input.shape)} and vec {_fmt(vec.shape)}")
     return matmul(input, vec, out=out)
 
 
@@ -119,7 +149,6 @@ def dot(input, tensor, *, out=None):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
                            f"[{tensor.shape[0]}] to have the same number of elements, but got {input.shape[0]} "
                            f"and {tensor.shape[0]} elements respectively")
-    _check_matmul(input, tensor, "dot")
     return matmul(input, tensor, out=out)
 
 
@@ -147,10 +176,19 @@ def outer(input, vec2):
 ger = outer
 
 
+def _scaled_sum(input, prod, beta, alpha):
+    """beta * input + alpha * prod, with PyTorch's rule that beta=0 ignores input (even NaN)."""
+    if alpha != 1:
+        prod = prod * alpha
+    if beta == 0:
+        shape = np.broadcast_shapes(input._data.shape, prod._data.shape)
+        return prod if prod._data.shape == shape else prod.expand(shape)
+    return prod + (input * beta if beta != 1 else input)
+
+
 @tensor_method
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):
-    prod = mm(mat1, mat2)
-    return _scaled_sum(input, prod, beta, alpha)
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 @tensor_method
@@ -168,22 +206,57 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
-def _scaled_sum(input, prod, beta, alpha):
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        return prod + input * 0 if False else prod + 0 * input.detach()
-    return prod + (input * beta if beta != 1 else input)
+@tensor_method
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
 def chain_matmul(*matrices):
-    out = matrices[0]
-    for m in matrices[1:]:
-        out = mm(out, m)
-    return out
+    return multi_dot(matrices)
 
 
-# ---------------------------------------------------------------- tril / triu
+def multi_dot(tensors):
+    """linalg.multi_dot: the product of a chain of matrices, in the cheapest order."""
+    n = len(tensors)
+    if n < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {n}")
+    first, last = tensors[0].dim() == 1, tensors[-1].dim() == 1
+    ts = list(tensors)
+    if first:
+        ts[0] = ts[0].unsqueeze(0)
+    if last:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    for i, t in enumerate(ts):
+        if t.dim() != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.dim()}D")
+    for i in range(n - 1):
+        if ts[i].shape[1] != ts[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {_fmt(ts[i].shape)} and "
+                               f"{_fmt(ts[i + 1].shape)} cannot be multiplied")
+    dims = [t.shape[0] for t in ts] + [ts[-1].shape[1]]
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):  # matrix-chain order, as numpy.linalg.multi_dot
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = float("inf")
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def chain(i, j):
+        return ts[i] if i == j else mm(chain(i, split[i][j]), chain(split[i][j] + 1, j))
+
+    r = chain(0, n - 1)
+    if first:
+        r = r.squeeze(0)
+    if last:
+        r = r.squeeze(-1)
+    return r
+
+
+# ---------------------------------------------------------------- tril / triu / diag / trace
 class TriMask(Function):
     @staticmethod
     def forward(ctx, x, diagonal, upper):
@@ -199,23 +272,104 @@ class TriMask(Function):
 def tril(input, diagonal=0, *, out=None):
     if input.dim() < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape {_fmt(input.shape)}")
-    return TriMask.apply(input, diagonal, False)
+    return TriMask.apply(input, int(diagonal), False)
 
 
 @tensor_method
 def triu(input, diagonal=0, *, out=None):
     if input.dim() < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape {_fmt(input.shape)}")
-    return TriMask.apply(input, diagonal, True)
+    return TriMask.apply(input, int(diagonal), True)
 
 
-# ---------------------------------------------------------------- einsum
+@tensor_method
+def trace(input):
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return input.diagonal().sum()
+
+
+class DiagEmbed(Function):
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        from .movement import _diag_view
+
+        ctx.args = (offset, d1, d2)
+        n = x.shape[-1] + abs(offset)
+        shape = list(x.shape[:-1])
+        for d in sorted((d1, d2)):
+            shape.insert(d, n)
+        z = np.zeros(shape, dtype=x.dtype)
+        _diag_view(z, offset, d1, d2)[...] = x
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        from .movement import diagonal
+
+        return diagonal(g, *ctx.args), None, None, None
+
+
+@tensor_method
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    nd = input.dim() + 1
+    d1, d2 = _wrap_dim(dim1, nd, "diag_embed"), _wrap_dim(dim2, nd, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(f"diag_embed(): diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return DiagEmbed.apply(input, int(offset), d1, d2)
+
+
+@tensor_method
+def diag(input, diagonal=0):
+    if input.dim() == 1:
+        return DiagEmbed.apply(input, int(diagonal), 0, 1)
+    if input.dim() == 2:
+        return input.diagonal(diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+
+
+@tensor_method
+def diagflat(input, offset=0):
+    return DiagEmbed.apply(input.reshape(-1), int(offset), 0, 1)
+
+
+# ---------------------------------------------------------------- einsum / tensordot / kron
+def _contract(eq, arrays):
+    """np.einsum, with two-operand contractions as one batched matrix product (BLAS)."""
+    if len(arrays) == 2:
+        lhs, out = eq.split("->")
+        ta, tb = lhs.split(",")
+        if len(set(ta)) == len(ta) and len(set(tb)) == len(tb):
+            return _einsum2(ta, tb, out, *arrays)
+    return np.einsum(eq, *arrays, optimize=len(arrays) > 2)
+
+
+def _einsum2(ta, tb, out, a, b):
+    lone_a = [i for i, c in enumerate(ta) if c not in tb and c not in out]
+    lone_b = [i for i, c in enumerate(tb) if c not in ta and c not in out]
+    if lone_a:
+        a, ta = a.sum(axis=tuple(lone_a)), "".join(c for i, c in enumerate(ta) if i not in lone_a)
+    if lone_b:
+        b, tb = b.sum(axis=tuple(lone_b)), "".join(c for i, c in enumerate(tb) if i not in lone_b)
+    batch = [c for c in ta if c in tb and c in out]
+    con = [c for c in ta if c in tb and c not in out]
+    left = [c for c in ta if c not in tb]
+    right = [c for c in tb if c not in ta]
+    size = {**{c: a.shape[i] for i, c in enumerate(ta)}, **{c: b.shape[i] for i, c in enumerate(tb)}}
+    prod = lambda cs: int(np.prod([size[c] for c in cs], dtype=np.int64))  # noqa: E731
+    a2 = a.transpose([ta.index(c) for c in batch + left + con]).reshape(prod(batch), prod(left), prod(con))
+    b2 = b.transpose([tb.index(c) for c in batch + con + right]).reshape(prod(batch), prod(con), prod(right))
+    r = np.matmul(a2, b2).reshape([size[c] for c in batch + left + right])
+    order = batch + left + right
+    return r.transpose([order.index(c) for c in out]) if order != list(out) else r
+
+
 class Einsum(Function):
     @staticmethod
     def forward(ctx, equation, *arrays):
         ctx.equation = equation
         ctx.save_for_backward(*arrays)
-        return np.einsum(equation, *arrays, optimize=len(arrays) > 2)
+        return _contract(equation, arrays)
 
     @staticmethod
     def backward(ctx, g):
@@ -228,152 +382,873 @@ class Einsum(Function):
                 grads.append(None)
                 continue
             others = [t for j, t in enumerate(terms) if j != i]
-            others_in = [x for j, x in enumerate(ins) if j != i]
-            # letters of this operand missing from every other term and the output are summed away in
-            # forward: their gradient is a broadcast
-            avail = set(out).union(*others) if others else set(out)
-            target = "".join(c for c in term if c in avail)
-            eq = ",".join([out] + others) + "->" + target
-            gi = einsum(eq, g, *others_in)
-            if target != term:
-                gi = _expand_to_term(gi, target, term, ins[i].shape)
+            uniq = "".join(dict.fromkeys(term))
+            avail = set(out).union(*others)
+            target = "".join(c for c in uniq if c in avail)
+            gi = Einsum.apply(",".join([out] + others) + "->" + target, g, *[x for j, x in enumerate(ins) if j != i])
+            shape = ins[i].shape
+            if target != uniq:  # letters summed away in forward: the gradient is a broadcast
+                size = {c: shape[term.index(c)] for c in uniq}
+                gi = gi.reshape([size[c] if c in target else 1 for c in uniq]).expand([size[c] for c in uniq])
+            if uniq != term:  # a letter repeated within the operand ("ii->i"): write onto its diagonal
+                gi = _EinsumDiag.apply(gi, term, uniq, tuple(shape))
             grads.append(gi)
         return tuple(grads)
 
 
-def _expand_to_term(gi, target, term, shape):
-    # repeated letters (diagonals, "ii->i") and summed-away letters
-    if len(set(term)) != len(term):
-        raise NotImplementedError("tapegrad does not implement the gradient of einsum with a repeated index "
-                                  f"within one operand ('{term}')")
-    view = [shape[term.index(c)] if c in target else 1 for c in term]
-    order = [c for c in term if c in target]
-    perm = [target.index(c) for c in order]
-    gi = gi.permute(perm) if perm != list(range(len(perm))) else gi
-    return gi.reshape([shape[term.index(c)] if c in target else 1 for c in term]).expand(tuple(shape))
+class _EinsumDiag(Function):
+    """The adjoint of taking a generalised diagonal (term "iij" read as uniq "ij"): zeros elsewhere."""
+
+    @staticmethod
+    def forward(ctx, g, term, uniq, shape):
+        ctx.eq = term + "->" + uniq
+        z = np.zeros(shape, dtype=g.dtype)
+        strides = [sum(z.strides[k] for k, c in enumerate(term) if c == u) for u in uniq]
+        np.lib.stride_tricks.as_strided(z, g.shape, strides, writeable=True)[...] = g
+        return z
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Einsum.apply(ctx.eq, gg), None, None, None
+
+
+def _sublist_equation(args):
+    """einsum(op0, [0, 1], op1, [1, 2], [0, 2]): the sublist format."""
+    def letters(sub):
+        return "".join("..." if s is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[s]
+                       for s in sub)
+
+    n = len(args) // 2
+    eq = ",".join(letters(s) for s in args[1:2 * n:2])
+    if len(args) % 2:
+        eq += "->" + letters(args[-1])
+    return eq, list(args[0:2 * n:2])
 
 
 def _normalise_equation(equation, operands):
+    """Explicit output, ellipses as letters, broadcast operands: (equation, operands)."""
     eq = equation.replace(" ", "")
-    if "..." in eq:
-        lhs = eq.split("->")[0].split(",")
-        used = set("".join(lhs)) | set(eq.split("->")[1] if "->" in eq else "")
-        free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
-        nd = max(op.dim() - (len(t) - 3) for t, op in zip(lhs, operands) if "..." in t)
-        ell = "".join(free[:nd])
-        new_lhs = []
-        for t, op in zip(lhs, operands):
-            if "..." in t:
-                k = op.dim() - (len(t) - 3)
-                t = t.replace("...", ell[nd - k:])
-            new_lhs.append(t)
-        if "->" in eq:
-            rhs = eq.split("->")[1].replace("...", ell)
-        else:
-            rest = sorted(c for c in set("".join(new_lhs)) if "".join(new_lhs).count(c) == 1 and c not in ell)
-            rhs = ell + "".join(rest)
-        return ",".join(new_lhs) + "->" + rhs
-    if "->" not in eq:
-        letters = "".join(eq.split(","))
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-        eq = eq + "->" + rhs
-    return eq
-
-
-def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    eq = _normalise_equation(equation, operands)
-    terms = eq.split("->")[0].split(",")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation but {len(operands)} were given")
+        raise RuntimeError("einsum(): " + ("fewer" if len(operands) < len(terms) else "more") +
+                           " operands were provided than specified in the equation (equation "
+                           f"'{equation}' has {len(terms)}, got {len(operands)})")
+    for i, (t, op) in enumerate(zip(terms, operands)):
+        n = len(t) - 3 if "..." in t else len(t)
+        if ("..." in t and op.dim() < n) or ("..." not in t and op.dim() != n):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n}) does not match the number "
+                               f"of dimensions ({op.dim()}) for operand {i}" +
+                               ("" if "..." in t else " and no ellipsis was given"))
+    ell = ""
+    if "..." in eq:
+        nd = max(op.dim() - (len(t) - 3) for t, op in zip(terms, operands) if "..." in t)
+        ell = "".join([c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq][:nd])
+        terms = [t.replace("...", ell[nd - (op.dim() - len(t) + 3):] if nd > op.dim() - len(t) + 3 else ell)
+                 if "..." in t else t for t, op in zip(terms, operands)]
+        if arrow:
+            rhs = rhs.replace("...", ell)
+    if not arrow:
+        letters = "".join(terms)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    size = {}
     for t, op in zip(terms, operands):
-        if len(t) != op.dim():
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(t)}) does not match the "
-                               f"number of dimensions ({op.dim()}) for operand {terms.index(t)}")
-    rt = _dtype.result_type(*[o.dtype for o in operands])
+        for c, s in zip(t, op.shape):
+            if size.get(c, 1) == 1:
+                size[c] = s
+            elif s not in (1, size[c]):
+                raise RuntimeError(f"einsum(): operands do not broadcast: subscript '{c}' has size {s} for an "
+                                   f"operand but {size[c]} for another (equation '{equation}')")
+    operands = [op if all(s == size[c] for c, s in zip(t, op.shape)) else op.expand([size[c] for c in t])
+                for t, op in zip(terms, operands)]
+    return ",".join(terms) + "->" + rhs, operands
+
+
+def einsum(*args):
+    if args and not isinstance(args[0], str):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    eq, operands = _normalise_equation(equation, operands)
+    rt = _dtype.result_type(*[o.dtype for o in operands]) if len(operands) > 1 else operands[0].dtype
     operands = [o if o.dtype is rt else o.to(rt) for o in operands]
     return Einsum.apply(eq, *operands)
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a, b, dims=2, out=None):
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
     if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         da, db = list(range(a.dim() - dims, a.dim())), list(range(dims))
     else:
         da, db = [list(d) if isinstance(d, (list, tuple)) else [d] for d in dims]
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    ta = list(letters[:a.dim()])
-    tb = list(letters[a.dim():a.dim() + b.dim()])
+    da, db = [d % max(a.dim(), 1) for d in da], [d % max(b.dim(), 1) for d in db]
+    for i, j in zip(da, db):
+        if a.shape[i] != b.shape[j]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
+                               f"and second has size {b.shape[j]} in dim {j}")
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ta, tb = list(letters[:a.dim()]), list(letters[a.dim():a.dim() + b.dim()])
     for i, j in zip(da, db):
         tb[j] = ta[i]
-    out = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb) if j not in db]
-    return einsum("".join(ta) + "," + "".join(tb) + "->" + "".join(out), a, b)
+    res = [c for i, c in enumerate(ta) if i not in da] + [c for j, c in enumerate(tb) if j not in db]
+    return einsum("".join(ta) + "," + "".join(tb) + "->" + "".join(res), a, b)
 
 
+@tensor_method
 def kron(input, other):
-    a = input.reshape(input.shape[0], 1, input.shape[1], 1) if input.dim() == 2 else input.reshape(-1, 1)
-    if input.dim() == 2:
-        prod = a * other.reshape(1, other.shape[0], 1, other.shape[1])
-        return prod.reshape(input.shape[0] * other.shape[0], input.shape[1] * other.shape[1])
-    return (a * other.reshape(1, -1)).reshape(-1)
+    nd = max(input.dim(), other.dim())
+    a = input.reshape((1,) * (nd - input.dim()) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.dim()) + tuple(other.shape))
+    prod = a.reshape([s for d in a.shape for s in (d, 1)]) * b.reshape([s for d in b.shape for s in (1, d)])
+    return prod.reshape([x * y for x, y in zip(a.shape, b.shape)])
 
 
+# ---------------------------------------------------------------- cross / cdist / block_diag / vander
 @tensor_method
-def trace(input):
-    if input.dim() != 2:
-        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
-    return input.diagonal().sum()
-
-
-@tensor_method
-def diag(input, diagonal=0):
-    if input.dim() == 1:
-        return diag_embed(input, diagonal)
-    if input.dim() == 2:
-        return input.diagonal(diagonal)
-    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
-
-
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    n = input.shape[-1] + abs(offset)
-    out = input.new_zeros(tuple(input.shape[:-1]) + (n, n))
-    from .movement import _diag_view
-
-    idx_rows = np.arange(input.shape[-1]) + max(-offset, 0)
-    idx_cols = np.arange(input.shape[-1]) + max(offset, 0)
-    from .indexing import IndexPut
-
-    return IndexPut.apply(out, input, (Ellipsis, idx_rows, idx_cols), False)
-
-
 def cross(input, other, dim=None):
     if dim is None:
-        dim = next(i for i, s in enumerate(input.shape) if s == 3)
-    a0, a1, a2 = input.unbind(dim)
-    b0, b1, b2 = other.unbind(dim)
-    from .movement import stack
+        shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"no dimension of size 3 in input (shapes {list(input.shape)} and "
+                               f"{list(other.shape)})")
+    return linalg_cross(input, other, dim=dim)
 
-    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+def linalg_cross(input, other, *, dim=-1):
+    from .movement import broadcast_tensors, stack
+
+    if input.dim() != other.dim():
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions (got {input.dim()} and "
+                           f"{other.dim()})")
+    d = _wrap_dim(dim, input.dim(), "linalg.cross")
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
+                           f"{other.shape[d]}")
+    a, b = broadcast_tensors(input, other) if input.shape != other.shape else (input, other)
+    a0, a1, a2 = a.unbind(d)
+    b0, b1, b2 = b.unbind(d)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
 
 
-def cdist(x1, x2, p=2.0):
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     from .reduce import vector_norm
 
-    return vector_norm(diff, p, dim=-1)
+    if x1.dim() < 2 or x2.dim() < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.dim()}D, X2 got: {x2.dim()}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: "
+                           f"{x2.shape[-1]}")
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    r1, r2 = x1.shape[-2], x2.shape[-2]
+    mm_mode = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or
+                          (compute_mode == "use_mm_for_euclid_dist_if_necessary" and (r1 > 25 or r2 > 25)))
+    if mm_mode:  # PyTorch's _euclidean_dist: |x|^2 + |y|^2 - 2 x.y through one matrix product
+        from .movement import cat
+
+        n1, n2 = (x1 * x1).sum(-1, keepdim=True), (x2 * x2).sum(-1, keepdim=True)
+        a = cat([x1 * -2, n1, n1.new_ones(n1.shape)], -1)
+        b = cat([x2, n2.new_ones(n2.shape), n2], -1)
+        return matmul(a, b.mT).clamp_min(0).sqrt()
+    return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+
+
+class BlockDiag(Function):
+    @staticmethod
+    def forward(ctx, *mats):
+        ctx.shapes = [m.shape for m in mats]
+        rt = np.result_type(*mats) if mats else np.float32
+        out = np.zeros((sum(m.shape[0] for m in mats), sum(m.shape[1] for m in mats)), dtype=rt)
+        r = c = 0
+        for m in mats:
+            out[r:r + m.shape[0], c:c + m.shape[1]] = m
+            r, c = r + m.shape[0], c + m.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, r, c = [], 0, 0
+        for h, w in ctx.shapes:
+            grads.append(g[r:r + h, c:c + w])
+            r, c = r + h, c + w
+        return tuple(grads)
 
 
 def block_diag(*tensors):
-    mats = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
-    rows = sum(m.shape[0] for m in mats)
-    cols = sum(m.shape[1] for m in mats)
-    rt = _dtype.result_type(*[m.dtype for m in mats])
-    out = Tensor._make(np.zeros((rows, cols), dtype=rt.np))
-    r = c = 0
-    from .indexing import IndexPut
+    mats = []
+    for i, t in enumerate(tensors):
+        if t.dim() > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t.dim()} dimensions")
+        mats.append(t.reshape(1, -1) if t.dim() < 2 else t)
+    if not mats:
+        return Tensor._make(np.zeros((1, 0), dtype=_dtype.get_default_dtype().np))
+    rt = _dtype.result_type(*[m.dtype for m in mats]) if len(mats) > 1 else mats[0].dtype
+    return BlockDiag.apply(*[m if m.dtype is rt else m.to(rt) for m in mats])
 
-    for m in mats:
-        out = IndexPut.apply(out, m.to(rt), (slice(r, r + m.shape[0]), slice(c, c + m.shape[1])), False)
-        r += m.shape[0]
-        c += m.shape[1]
-    return out
+
+def linalg_vander(x, *, N=None):
+    from .movement import cat
+
+    if x.dim() < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else N
+    if n <= 1:
+        return x.new_ones(tuple(x.shape) + (max(n, 0),))
+    cols = cat([x.new_ones(tuple(x.shape) + (1,)), x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1)
+    return cols.cumprod(-1)
+
+
+def vander(x, N=None, increasing=False):
+    v = linalg_vander(x, N=N)
+    return v if increasing else v.flip(-1)
+
+
+# ---------------------------------------------------------------- decompositions: helpers
+def _check_float(A, op):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_type_name(A._data.dtype)}")
+
+
+def _check_matrix(A, op, square=False):
+    _check_float(A, op)
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if square and A._data.shape[-1] != A._data.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are {A._data.shape[-2]} by "
+                           f"{A._data.shape[-1]} matrices")
+
+
+def _batch(a, k):
+    return f"(Batch element {k}): " if a.ndim > 2 else ""
+
+
+def _zero_pivot(m):
+    """1-based index of the first zero pivot of LU with partial pivoting (LAPACK getrf's info), or 0."""
+    a = np.array(m, dtype=np.float64)
+    n = a.shape[0]
+    for k in range(n):
+        p = k + int(np.argmax(np.abs(a[k:, k])))
+        if a[p, k] == 0:
+            return k + 1
+        a[[k, p]] = a[[p, k]]
+        a[k + 1:, k] /= a[k, k]
+        a[k + 1:, k + 1:] -= np.outer(a[k + 1:, k], a[k, k + 1:])
+    return 0
+
+
+def _singular_info(a):
+    """(batch index, zero pivot) of the first singular matrix in a batch."""
+    for k, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
+        piv = _zero_pivot(m)
+        if piv:
+            return k, piv
+    return 0, a.shape[-1]
+
+
+def _raise_singular(a, op):
+    k, piv = _singular_info(a)
+    raise LinAlgError(f"{op}: {_batch(a, k)}The diagonal element {piv} is zero, the inversion could not be completed "
+                      "because the input matrix is singular.")
+
+
+def _mT(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def _eps(x):
+    return float(np.finfo(x.dtype).eps)
+
+
+# ---------------------------------------------------------------- solve / inv / det / slogdet
+class Inv(Function):
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            y = np.linalg.inv(a)
+        except np.linalg.LinAlgError:
+            _raise_singular(a, "linalg.inv")
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        yt = y.mT
+        return -matmul(matmul(yt, g), yt)
+
+
+def inv(A, *, out=None):
+    _check_matrix(A, "linalg.inv", square=True)
+    return Inv.apply(A)
+
+
+@tensor_method
+def inverse(input, *, out=None):
+    return inv(input)
+
+
+class Solve(Function):
+    """X with A X = B, for B of shape (..., n, k); batch dimensions broadcast."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            k, _ = _singular_info(a)
+            raise LinAlgError(f"torch.linalg.solve: {_batch(a, k)}The solver failed because the input matrix is "
+                              "singular.") from None
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        gb = Solve.apply(a.mT, g)
+        return (-matmul(gb, x.mT) if ctx.needs_input_grad[0] else None), gb
+
+
+def solve(A, B, *, left=True, out=None):
+    _check_matrix(A, "linalg.solve", square=True)
+    _check_float(B, "linalg.solve")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_type_name(A._data.dtype)} and B of type {_type_name(B._data.dtype)} instead")
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    n = A.shape[-1]
+    if (B.shape[-1] if vector else (B.shape[-2] if B.dim() > 1 else -1)) != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {'x'.join(str(s) for s in B.shape[-2:])})")
+    if vector:
+        return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
+    return Solve.apply(A, B)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    _check_matrix(A, "linalg.solve_triangular", square=True)
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    T = triu(A, 1 if unitriangular else 0) if upper else tril(A, -1 if unitriangular else 0)
+    if unitriangular:
+        from .creation import eye
+
+        T = T + eye(A.shape[-1], dtype=A.dtype)
+    return Solve.apply(T, B)
+
+
+class Det(Function):
+    @staticmethod
+    def forward(ctx, a):
+        d = np.asarray(np.linalg.det(a), dtype=a.dtype)
+        ctx.save_for_backward(a, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, g):
+        a, d = ctx.saved_tensors
+        gd = (g * d).unsqueeze(-1).unsqueeze(-1)
+        if not bool((d._data == 0).any()):
+            try:
+                return gd * Inv.apply(a).mT
+            except LinAlgError:
+                pass
+        # singular: d det / dA is the cofactor matrix, from the SVD: det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh
+        u, s, vh = np.linalg.svd(a._data)
+        lo = np.cumprod(np.concatenate([np.ones_like(s[..., :1]), s[..., :-1]], -1), -1)
+        hi = np.cumprod(np.concatenate([np.ones_like(s[..., :1]), s[..., :0:-1]], -1), -1)[..., ::-1]
+        sign = np.linalg.det(u) * np.linalg.det(vh)
+        cof = (u * (lo * hi)[..., None, :]) @ vh * sign[..., None, None]
+        return g.unsqueeze(-1).unsqueeze(-1) * Tensor._make(cof.astype(a._data.dtype, copy=False))
+
+
+def det(A):
+    _check_matrix(A, "linalg.det", square=True)
+    return Det.apply(A)
+
+
+Tensor.det = det
+
+
+class Slogdet(Function):
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabs = np.linalg.slogdet(a)
+        sign, logabs = np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
+        ctx.mark_non_differentiable(sign)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(a)
+        return sign, logabs
+
+    @staticmethod
+    def backward(ctx, g_sign, g_logabs):
+        (a,) = ctx.saved_tensors
+        if g_logabs is None:
+            return None
+        return g_logabs.unsqueeze(-1).unsqueeze(-1) * Inv.apply(a).mT
+
+
+_SlogdetResult = _return_type("slogdet", ("sign", "logabsdet"))
+_LinalgSlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"))
+
+
+def linalg_slogdet(A):
+    _check_matrix(A, "linalg.slogdet", square=True)
+    return _LinalgSlogdetResult(*Slogdet.apply(A))
+
+
+@tensor_method
+def slogdet(input):
+    _check_matrix(input, "slogdet", square=True)
+    return _SlogdetResult(*Slogdet.apply(input))
+
+
+@tensor_method
+def logdet(input):
+    from .elementwise import where
+
+    sign, logabs = Slogdet.apply(input)
+    return where(sign < 0, float("nan"), logabs)
+
+
+# ---------------------------------------------------------------- cholesky / qr
+def _chol_fail(a):
+    for k, m in enumerate(a.reshape((-1,) + a.shape[-2:])):
+        for order in range(1, m.shape[-1] + 1):
+            try:
+                np.linalg.cholesky(m[:order, :order])
+            except np.linalg.LinAlgError:
+                return k, order
+    return 0, 0
+
+
+class Cholesky(Function):
+    @staticmethod
+    def forward(ctx, a, op):
+        try:
+            L = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            k, order = _chol_fail(a)
+            raise LinAlgError(f"{op}: {_batch(a, k)}The factorization could not be completed because the input is "
+                              f"not positive-definite (the leading minor of order {order} is not "
+                              "positive-definite).") from None
+        ctx.save_for_backward(L)
+        return L
+
+    @staticmethod
+    def backward(ctx, g):
+        # Murray (2016): gA = L^-T Phi(L^T gL) L^-1, symmetrised
+        (L,) = ctx.saved_tensors
+        P = tril(matmul(L.mT, g))
+        P = (P + tril(P, -1).mT) * 0.5
+        gA = solve_triangular(L.mT, P, upper=True)
+        return solve_triangular(L, gA, upper=False, left=False), None
+
+
+def linalg_cholesky(A, *, upper=False, out=None):
+    _check_matrix(A, "linalg.cholesky", square=True)
+    L = Cholesky.apply(A, "linalg.cholesky")
+    return L.mT if upper else L
+
+
+@tensor_method
+def cholesky(input, upper=False, *, out=None):
+    return linalg_cholesky(input, upper=upper)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    try:
+        L, info = linalg_cholesky(A, upper=upper), np.zeros(A.shape[:-2], np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise
+        info = np.zeros(A.shape[:-2], np.int32).reshape(-1)
+        for k, m in enumerate(A._data.reshape((-1,) + A._data.shape[-2:])):
+            info[k] = _chol_fail(m)[1]
+        L, info = A.new_zeros(A.shape), info.reshape(A.shape[:-2])
+    return _return_type("linalg_cholesky_ex", ("L", "info"))(L, Tensor._make(info))
+
+
+@tensor_method
+def cholesky_solve(B, L, upper=False):
+    if upper:
+        return solve_triangular(L, solve_triangular(L.mT, B, upper=False), upper=True)
+    return solve_triangular(L.mT, solve_triangular(L, B, upper=False), upper=True)
+
+
+@tensor_method
+def cholesky_inverse(L, upper=False):
+    from .creation import eye
+
+    return cholesky_solve(eye(L.shape[-1], dtype=L.dtype), L, upper)
+
+
+def _copyltu(M):
+    return tril(M) + tril(M, -1).mT
+
+
+def _qr_grad_square(q, r, gq, gr):
+    """A = QR with R square (m >= n): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
+    M = matmul(r, gr.mT) - matmul(gq.mT, q)
+    b = gq + matmul(q, _copyltu(M))
+    return Solve.apply(r, b.mT).mT
+
+
+class QR(Function):
+    @staticmethod
+    def forward(ctx, a, mode):
+        ctx.mode = mode
+        ctx.set_materialize_grads(False)
+        if mode == "r":
+            r = np.linalg.qr(a, mode="r")
+            return np.zeros((0,), dtype=a.dtype), r
+        q, r = np.linalg.qr(a, mode=mode)
+        ctx.save_for_backward(a, q, r)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, gq, gr):
+        m, n = ctx.saved_tensors[0].shape[-2:]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        a, q, r = ctx.saved_tensors
+        gq = q.new_zeros(q.shape) if gq is None else gq
+        gr = r.new_zeros(r.shape) if gr is None else gr
+        if m >= n:
+            return _qr_grad_square(q, r, gq, gr), None
+        from .movement import cat
+
+        y, u, gu, gv = a[..., m:], r[..., :m], gr[..., :m], gr[..., m:]
+        gx = _qr_grad_square(q, u, gq + matmul(y, gv.mT), gu)
+        return cat([gx, matmul(q, gv)], -1), None
+
+
+_QRResult = _return_type("qr", ("Q", "R"))
+_LinalgQRResult = _return_type("linalg_qr", ("Q", "R"))
+
+
+def linalg_qr(A, mode="reduced", *, out=None):
+    _check_matrix(A, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    return _LinalgQRResult(*QR.apply(A, mode))
+
+
+@tensor_method
+def qr(input, some=True, *, out=None):
+    return _QRResult(*linalg_qr(input, "reduced" if some else "complete"))
+
+
+# ---------------------------------------------------------------- svd / eigh
+class SVD(Function):
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(u, s, vh)
+        ctx.shape = a.shape
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gu, gs, gvh):
+        u, s, vh = ctx.saved_tensors
+        m, n = ctx.shape[-2:]
+        k = min(m, n)
+        if u.shape[-1] != k:
+            u, gu = u[..., :k], (gu[..., :k] if gu is not None else None)
+        if vh.shape[-2] != k:
+            vh, gvh = vh[..., :k, :], (gvh[..., :k, :] if gvh is not None else None)
+        if gu is None and gvh is None:
+            return (matmul(u * gs.unsqueeze(-2), vh) if gs is not None else None), None
+        # gA = U [(skew(U^T gU) / E) S + S (skew(V^T gV) / E) + diag(gS)] V^T
+        #      + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T),   E_ij = s_j^2 - s_i^2
+        s2 = s * s
+        E = s2.unsqueeze(-2) - s2.unsqueeze(-1)
+        E = E + Tensor._make(np.eye(k, dtype=E._data.dtype))
+        inner = 0
+        if gu is not None:
+            UtgU = matmul(u.mT, gu)
+            inner = (UtgU - UtgU.mT) * s.unsqueeze(-2) / E
+        if gvh is not None:
+            VtgV = matmul(vh, gvh.mT)
+            inner = inner + s.unsqueeze(-1) * (VtgV - VtgV.mT) / E
+        if gs is not None:
+            inner = inner + diag_embed(gs)
+        ga = matmul(matmul(u, inner), vh)
+        if gu is not None and m > k:
+            proj = gu - matmul(u, matmul(u.mT, gu))
+            ga = ga + matmul(proj / s.unsqueeze(-2), vh)
+        if gvh is not None and n > k:
+            proj = gvh - matmul(matmul(gvh, vh.mT), vh)
+            ga = ga + matmul(u / s.unsqueeze(-2), proj)
+        return ga, None
+
+
+_LinalgSVDResult = _return_type("linalg_svd", ("U", "S", "Vh"))
+_SVDResult = _return_type("svd", ("U", "S", "V"))
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    _check_matrix(A, "linalg.svd")
+    return _LinalgSVDResult(*SVD.apply(A, full_matrices))
+
+
+def svdvals(A, *, driver=None, out=None):
+    _check_matrix(A, "linalg.svdvals")
+    return SVD.apply(A, False)[1]
+
+
+@tensor_method
+def svd(input, some=True, compute_uv=True, *, out=None):
+    U, S, Vh = linalg_svd(input, full_matrices=not some)
+    if not compute_uv:
+        return _SVDResult(U.new_zeros(U.shape).detach(), S, Vh.new_zeros(Vh.shape).detach())
+    return _SVDResult(U, S, Vh.mT)
+
+
+class Eigh(Function):
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = np.linalg.eigh(a, UPLO=uplo)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gw, gv):
+        # gA = V (diag(gw) + F o sym-projection(V^T gV)) V^T, F_ij = 1 / (w_j - w_i)
+        w, v = ctx.saved_tensors
+        if gv is None:
+            return matmul(v * gw.unsqueeze(-2), v.mT), None
+        VtgV = matmul(v.mT, gv)
+        E = w.unsqueeze(-2) - w.unsqueeze(-1)
+        E = E + Tensor._make(np.eye(w.shape[-1], dtype=E._data.dtype))
+        inner = (VtgV - VtgV.mT) * 0.5 / E
+        if gw is not None:
+            inner = inner + diag_embed(gw)
+        return matmul(matmul(v, inner), v.mT), None
+
+
+_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
+
+
+def eigh(A, UPLO="L", *, out=None):
+    _check_matrix(A, "linalg.eigh", square=True)
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return _EighResult(*Eigh.apply(A, UPLO))
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    return eigh(A, UPLO)[0]
+
+
+# ---------------------------------------------------------------- pinv / lstsq / rank / power
+def _tol(s, atol, rtol, m, n):
+    """PyTorch's cutoff for small singular values: max(atol, rtol * s_max), per matrix of the batch."""
+    if rtol is None:
+        rtol = _eps(s) * max(m, n) if atol is None or not np.any(np.asarray(atol) > 0) else 0.0
+    smax = np.abs(s).max(-1) if s.shape[-1] else np.zeros(s.shape[:-1], s.dtype)
+    tol = np.maximum(0.0 if atol is None else np.asarray(atol), np.asarray(rtol) * smax)
+    return np.asarray(tol, dtype=s.dtype)[..., None]
+
+
+def _pinv_grad(g, p, a):
+    """PyTorch's pinv_backward: the gradient of A -> pinv(A) (valid at any rank)."""
+    m, n = a.shape[-2:]
+    pt, gt = p.mT, g.mT
+    if m <= n:
+        K = matmul(gt, p)
+        KpT = matmul(K, pt)
+        return -matmul(p, K).mT + KpT - matmul(matmul(a, p), KpT) + matmul(matmul(pt, p), gt - matmul(K, a))
+    K = matmul(p, gt)
+    pTK = matmul(pt, K)
+    return -matmul(K, p).mT + matmul(matmul(gt - matmul(a, K), p), pt) + pTK - matmul(matmul(pTK, p), a)
+
+
+class Pinv(Function):
+    @staticmethod
+    def forward(ctx, a, atol, rtol, hermitian):
+        m, n = a.shape[-2:]
+        if hermitian:
+            w, v = np.linalg.eigh(a)
+            keep = np.abs(w) > _tol(w, atol, rtol, m, n)
+            winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(a.dtype, copy=False)
+            p = (v * winv[..., None, :]) @ _mT(v)
+        else:
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            keep = s > _tol(s, atol, rtol, m, n)
+            sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype, copy=False)
+            p = (_mT(vh) * sinv[..., None, :]) @ _mT(u)
+        ctx.save_for_backward(a, p)
+        return p
+
+    @staticmethod
+    def backward(ctx, g):
+        a, p = ctx.saved_tensors
+        return _pinv_grad(g, p, a), None, None, None
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    _check_matrix(A, "linalg.pinv")
+    atol = atol._data if isinstance(atol, Tensor) else atol
+    rtol = rtol._data if isinstance(rtol, Tensor) else rtol
+    return Pinv.apply(A, atol, rtol, hermitian)
+
+
+@tensor_method
+def pinverse(input, rcond=1e-15):
+    return pinv(input, rtol=rcond)
+
+
+class Lstsq(Function):
+    """The minimum-norm least-squares solution X = pinv(A) B, by SVD."""
+
+    @staticmethod
+    def forward(ctx, a, b, rcond):
+        m, n = a.shape[-2:]
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        keep = s > (_eps(s) * max(m, n) if rcond is None else rcond) * (s[..., :1] if s.shape[-1] else 0)
+        sinv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype, copy=False)
+        x = _mT(vh) @ (sinv[..., :, None] * (_mT(u) @ b))
+        ctx.mark_non_differentiable(s)
+        ctx.save_for_backward(a, b)
+        return x, keep.sum(-1).astype(np.int64), s
+
+    @staticmethod
+    def backward(ctx, g, _rank, _s):
+        a, b = ctx.saved_tensors
+        p = Pinv.apply(a, None, None, False)
+        ga = _pinv_grad(matmul(g, b.mT), p, a) if ctx.needs_input_grad[0] else None
+        return ga, matmul(p.mT, g), None
+
+
+_LstsqResult = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    _check_matrix(A, "torch.linalg.lstsq")
+    _check_float(B, "torch.linalg.lstsq")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {_type_name(A._data.dtype)} and other's dtype {_type_name(B._data.dtype)}")
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
+                           f"got {driver}")
+    driver = driver or "gelsy"
+    vector = B.dim() == A.dim() - 1
+    Bm = B.unsqueeze(-1) if vector else B
+    m, n = A.shape[-2:]
+    if Bm.dim() < 2 or Bm.shape[-2] != m:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got A of shape "
+                           f"{list(A.shape)} and B of shape {list(B.shape)}")
+    X, rank, s = Lstsq.apply(A, Bm, rcond)
+    empty = A.new_zeros((0,)).detach()
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((rank._data == n).all()):
+        residuals = ((matmul(A, X) - Bm) ** 2).sum(-2)
+    rank = rank if driver != "gels" else Tensor._make(np.zeros(0, np.int64))
+    sv = s if driver in ("gelsd", "gelss") else empty
+    return _LstsqResult(X.squeeze(-1) if vector else X, residuals, rank, sv)
+
+
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
+    _check_matrix(A, "linalg.matrix_rank")
+    a = A._data
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    atol = atol._data if isinstance(atol, Tensor) else atol
+    rtol = rtol._data if isinstance(rtol, Tensor) else rtol
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    return Tensor._make(np.asarray((s > _tol(s, atol, rtol, *a.shape[-2:])).sum(-1), dtype=np.int64))
+
+
+@tensor_method
+def matrix_power(input, n):
+    if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{input.shape[-2] if input.dim() > 1 else 1} by {input.shape[-1]} matrices")
+    if n == 0:
+        from .creation import eye
+
+        return eye(input.shape[-1], dtype=input.dtype).expand(input.shape).clone()
+    a = inv(input) if n < 0 else input
+    n, result = abs(n), None
+    while n:
+        if n & 1:
+            result = a if result is None else matmul(result, a)
+        n >>= 1
+        if n:
+            a = matmul(a, a)
+    return result
+
+
+# ---------------------------------------------------------------- norms
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    from .reduce import amax, amin, sum as _sum, vector_norm
+
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_float(A, "linalg.matrix_norm")
+    if A.dim() < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    d0, d1 = (_wrap_dim(d, A.dim(), "linalg.matrix_norm") for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(A.movedim((d0, d1), (-2, -1)))
+        r = s.sum(-1) if ord == "nuc" else (amax(s, -1) if ord == 2 else amin(s, -1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = r.unsqueeze(d)
+        return r
+    if ord in (1, -1, float("inf"), -float("inf")):
+        inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)
+        r = _sum(A.abs(), inner, keepdim=True)
+        r = (amax if ord > 0 else amin)(r, outer, keepdim=True)
+        return r if keepdim else r.squeeze(max(d0, d1)).squeeze(min(d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    from .reduce import vector_norm
+
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
+    if dim is None and ord is not None:
+        if A.dim() == 2:
+            return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+        if A.dim() != 1:
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. "
+                               f"Got {A.dim()}D.")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.norm: Order {ord} not supported for vectors.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def cond(A, p=None):
+    _check_matrix(A, "linalg.cond")
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)

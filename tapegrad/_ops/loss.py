@@ -214,8 +214,8 @@ class CrossEntropy(Function):
         if grad_mode.GRAD[0]:
             return _ce_backward_graph(ctx, g, x) + (None,) * 6
         s = _scale(g, ctx.reduction, ctx.denom, dt)  # () or the target's shape
-        s_valid = s if valid is None else s * valid  # d(output)/d(per-sample loss), zero where ignored
-        c_t = s_valid if w_t is None else s * w_t  # coefficient of the target class (w_t is zero where ignored)
+        s_valid = s if valid is None else np.where(valid, s, 0)  # d(output)/d(per-sample loss), 0 where ignored
+        c_t = s_valid if w_t is None else s_valid * w_t  # coefficient of the target class
         if eps:
             W = C if weight is None else weight.astype(dt, copy=False).sum()
             coef_p = (1.0 - eps) * c_t + (eps / C) * W * s_valid
@@ -251,6 +251,8 @@ def _class_coefficients(ctx, shape, dt):
     if ctx.reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             a, b = a / ctx.denom, b / ctx.denom
+        if valid is not None:  # ignored targets get no gradient, even when nothing is left to average
+            a, b = np.where(valid, a, 0), np.where(np.expand_dims(valid, 1), b, 0)
     return np.expand_dims(a, 1).astype(dt), b.astype(dt)
 
 
@@ -337,11 +339,11 @@ class NLLLoss(Function):
         dt = g._data.dtype
         t, valid, w_t = ctx.t, ctx.valid, ctx.w_t
         coef = np.ones(t.shape, dt) if w_t is None else w_t.astype(dt, copy=False)
-        if valid is not None and w_t is None:
-            coef = coef * valid
         if ctx.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 coef = coef / ctx.denom
+        if valid is not None:
+            coef = np.where(valid, coef, 0)
         mask = np.zeros(ctx.shape, dt)
         _sub_at_class(mask, t, coef.astype(dt, copy=False))  # mask[n, t] = -coef
         gs = g.unsqueeze(1) if ctx.reduction == "none" else g
@@ -457,11 +459,12 @@ class BinaryCrossEntropy(Function):
         if need[1] or need[2]:
             from .elementwise import log, log1p
 
-            lx, l1x = log(x).clamp_min(-100), log1p(-x).clamp_min(-100)
-            if need[1]:
-                gt = gw * (l1x - lx)
-            if need[2]:
-                gwt = g * ((t - 1) * l1x - t * lx)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lx, l1x = log(x), log1p(-x)
+                if need[1]:  # PyTorch leaves these logs unclamped: +-inf at x = 0 or 1
+                    gt = gw * (l1x - lx)
+                if need[2]:
+                    gwt = g * ((t - 1) * l1x.clamp_min(-100) - t * lx.clamp_min(-100))
         return gx, gt, gwt
 
 
@@ -562,8 +565,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
     else:
         loss = input - target * (input + eps).log()
     if full:
-        t = target.detach()
-        safe = where(t > 1, t, 1.0)
+        t = target
+        safe = where(t > 1, t, 1.0)  # the term is 0 for t <= 1; keep its logs finite there
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + where(t > 1, stirling, 0.0)
     return _reduce(loss, reduction)

@@ -1,5 +1,6 @@
-"""Shape and movement operators: views (view, reshape, transpose, permute, squeeze, expand, ...),
-copies (flip, roll, repeat, cat, stack), and the autograd bookkeeping of in-place writes through views.
+"""Shape and movement operators: views (view, reshape, transpose, permute, squeeze, expand, narrow,
+select, split, diagonal, ...), copies (flip, roll, repeat, cat, stack), and the autograd bookkeeping
+of in-place writes through views.
 
 What PyTorch returns as a view shares memory here too: the output array is a NumPy view of the
 input's, the output remembers its base and how to re-derive itself from it (`_view_fn`), and it
@@ -63,8 +64,61 @@ def _infer_shape(shape, numel, op, in_shape):
     return shape
 
 
+# ---------------------------------------------------------------- views by an array function
+class AsView(Function):
+    """The view `fn` takes of its input (a slice, an element, a diagonal, a view re-derived from its
+    base after an in-place write); the gradient goes back through the adjoint, ViewScatter."""
+
+    @staticmethod
+    def forward(ctx, x, fn):
+        ctx.fn, ctx.like = fn, x
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ViewScatter.apply(g, ctx.fn, ctx.like), None
+
+
+class Slice(AsView):
+    pass
+
+
+class Select(AsView):
+    pass
+
+
+class Diagonal(AsView):
+    pass
+
+
+def _like(like, dtype):
+    """An uninitialised array of `like`'s shape and memory layout, so a view function that gave views
+    of `like` gives views of it too."""
+    return np.empty_like(like, dtype=dtype)
+
+
+class ViewScatter(Function):
+    """Zeros shaped like the base, with `g` written where the view `fn` looks (AsView's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, g, fn, like):
+        ctx.fn = fn
+        z = _like(like, g.dtype)
+        z.fill(0)
+        fn(z)[...] = g
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        return AsView.apply(g, ctx.fn), None, None
+
+
+def _as_view(cls, input, fn):
+    return _view_of(cls.apply(input, fn), input, fn)
+
+
 # ---------------------------------------------------------------- reshape family
-class Reshape(Function):
+class View(Function):
     @staticmethod
     def forward(ctx, x, shape, must_view):
         ctx.in_shape = x.shape
@@ -84,10 +138,8 @@ class Reshape(Function):
 
 def _reshape(input, shape, must_view, op):
     shape = _infer_shape(shape, input._data.size, op, input._data.shape)
-    if shape == input._data.shape and not must_view:
-        return _view_of(Reshape.apply(input, shape, False), input, lambda a: a)
-    out = Reshape.apply(input, shape, must_view)
-    if np.may_share_memory(out._data, input._data):
+    out = View.apply(input, shape, must_view)
+    if must_view or not out._data.size or np.may_share_memory(out._data, input._data):
         _view_of(out, input, lambda a: np.reshape(a, shape))
     return out
 
@@ -99,7 +151,7 @@ def view(self, *shape):
         if dt.itemsize != self._data.itemsize:
             raise NotImplementedError("tapegrad does not implement torch.Tensor.view(dtype) between dtypes of "
                                       "different sizes")
-        return Tensor._make(self._data.view(dt.np))
+        return Tensor._make(self._data.view(dt.np), version=self._version_ctr)
     return _reshape(self, _shape_arg(shape, "view"), True, "view")
 
 
@@ -140,13 +192,14 @@ def ravel(input):
 
 @tensor_method
 def unflatten(input, dim, sizes):
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd, "unflatten")
+    d = _wrap_dim(dim, input._data.ndim, "unflatten")
     shape = input._data.shape
-    sizes = tuple(sizes)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
     if -1 in sizes:
         known = int(np.prod([s for s in sizes if s != -1]))
-        sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+        sizes = tuple(shape[d] // known if s == -1 and known else s for s in sizes)
     if int(np.prod(sizes)) != shape[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shape[d]}) in the input tensor")
@@ -162,15 +215,14 @@ def squeeze(input, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = {_wrap_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return _reshape(input, new, False, "squeeze")
+    return _reshape(input, new, True, "squeeze")
 
 
 @tensor_method
 def unsqueeze(input, dim):
-    nd = input._data.ndim
-    d = _wrap_dim(dim, nd + 1, "unsqueeze")
+    d = _wrap_dim(dim, input._data.ndim + 1, "unsqueeze")
     shape = input._data.shape
-    return _reshape(input, shape[:d] + (1,) + shape[d:], False, "unsqueeze")
+    return _reshape(input, shape[:d] + (1,) + shape[d:], True, "unsqueeze")
 
 
 # ---------------------------------------------------------------- transpose / permute
@@ -185,6 +237,14 @@ class Permute(Function):
         return g.permute(tuple(np.argsort(ctx.perm))), None
 
 
+class Transpose(Permute):
+    pass
+
+
+def _permute(input, perm, cls=Permute):
+    return _view_of(cls.apply(input, perm), input, lambda a: np.transpose(a, perm))
+
+
 @tensor_method
 def permute(input, *dims):
     dims = _shape_arg(dims, "permute")
@@ -196,19 +256,19 @@ def permute(input, *dims):
     perm = tuple(_wrap_dim(d, nd, "permute") for d in dims)
     if len(set(perm)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view_of(Permute.apply(input, perm), input, lambda a: np.transpose(a, perm))
+    return _permute(input, perm)
 
 
 @tensor_method("transpose", "swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     nd = input._data.ndim
-    if nd == 0:
-        return _view_of(Permute.apply(input, ()), input, lambda a: a)
-    d0, d1 = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
     perm = list(range(nd))
-    perm[d0], perm[d1] = perm[d1], perm[d0]
-    perm = tuple(perm)
-    return _view_of(Permute.apply(input, perm), input, lambda a: np.transpose(a, perm))
+    if nd:
+        d0, d1 = _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
+        perm[d0], perm[d1] = perm[d1], perm[d0]
+    else:
+        _wrap_dim(dim0, nd, "transpose"), _wrap_dim(dim1, nd, "transpose")
+    return _permute(input, tuple(perm), Transpose)
 
 
 swapaxes = swapdims = transpose
@@ -219,11 +279,18 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return transpose(input, 0, 1) if nd == 2 else input
+    return transpose(input, 0, nd - 1) if nd else transpose(input, 0, 0)
 
 
-Tensor.T = property(lambda self: permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
-Tensor.mT = property(lambda self: transpose(self, -2, -1))
+def _mT(self):
+    if self._data.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self._data.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+Tensor.T = property(lambda self: _permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
+Tensor.mT = property(_mT)
 Tensor.H = property(lambda self: t(self))
 Tensor.mH = Tensor.mT
 
@@ -233,12 +300,18 @@ def movedim(input, source, destination):
     nd = input._data.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
     src = [_wrap_dim(s, nd, "movedim") for s in src]
     dst = [_wrap_dim(d, nd, "movedim") for d in dst]
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({ds})")
     order = [i for i in range(nd) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return permute(input, tuple(order))
+    return _permute(input, tuple(order))
 
 
 moveaxis = movedim
@@ -249,7 +322,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return np.broadcast_to(x, shape)
+        return x.view() if shape == x.shape else np.broadcast_to(x, shape)  # a real expansion is read-only
 
     @staticmethod
     def backward(ctx, g):
@@ -284,8 +357,6 @@ def expand(self, *sizes):
                                f"{list(shape)}")
         new.append(s)
     new = tuple(new)
-    if new == shape:
-        return _view_of(Reshape.apply(self, shape, False), self, lambda a: a)
     return _view_of(Expand.apply(self, new), self, lambda a: np.broadcast_to(a, new))
 
 
@@ -351,13 +422,13 @@ class Flip(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.flip(ctx.axes), None
+        return Flip.apply(g, ctx.axes), None
 
 
 @tensor_method
 def flip(input, *dims):
     dims = _shape_arg(dims, "flip")
-    axes = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    axes = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims) if input._data.ndim else ()
     if len(set(axes)) != len(axes):
         raise RuntimeError("dims has duplicates")
     return Flip.apply(input, axes)
@@ -365,11 +436,15 @@ def flip(input, *dims):
 
 @tensor_method
 def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
 @tensor_method
 def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, (0,))
 
 
@@ -388,8 +463,12 @@ class Roll(Function):
 @tensor_method
 def roll(input, shifts, dims=None):
     if dims is None:
-        return Roll.apply(input.flatten(), shifts if isinstance(shifts, int) else shifts[0], None).view(input.shape)
-    shifts = tuple(shifts) if isinstance(shifts, (list, tuple)) else (shifts,)
+        if isinstance(shifts, (list, tuple)):
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: shifts must have one element when dims is not given, got {len(shifts)}")
+            shifts = shifts[0]
+        return Roll.apply(input, int(shifts), None)  # NumPy rolls the flattened array and keeps the shape
+    shifts = tuple(int(s) for s in shifts) if isinstance(shifts, (list, tuple)) else (int(shifts),)
     dims = tuple(dims) if isinstance(dims, (list, tuple)) else (dims,)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
@@ -399,23 +478,29 @@ def roll(input, shifts, dims=None):
 
 @tensor_method
 def rot90(input, k=1, dims=(0, 1)):
+    nd = input._data.ndim
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    d0, d1 = _wrap_dim(dims[0], nd, "rot90"), _wrap_dim(dims[1], nd, "rot90")
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
     k %= 4
-    d0, d1 = dims
-    if k == 0:
-        return input.clone()
     if k == 1:
         return flip(input, (d1,)).transpose(d0, d1)
     if k == 2:
         return flip(input, (d0, d1))
-    return flip(input, (d0,)).transpose(d0, d1)
+    if k == 3:
+        return flip(input, (d0,)).transpose(d0, d1)
+    return input.clone()
 
 
 class Repeat(Function):
     @staticmethod
     def forward(ctx, x, reps):
         ctx.in_shape, ctx.reps = x.shape, reps
-        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
-        return np.tile(x, reps)
+        return np.tile(x.reshape((1,) * (len(reps) - x.ndim) + x.shape), reps)
 
     @staticmethod
     def backward(ctx, g):
@@ -424,8 +509,7 @@ class Repeat(Function):
         split = []
         for r, s in zip(reps, shape):
             split += [r, s]
-        gs = g.reshape(split).sum(tuple(range(0, 2 * len(reps), 2)))
-        return gs.reshape(ctx.in_shape), None
+        return g.reshape(split).sum(tuple(range(0, 2 * len(reps), 2))).reshape(ctx.in_shape), None
 
 
 @tensor_method
@@ -434,15 +518,17 @@ def repeat(self, *sizes):
     if len(reps) < self._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(reps)}: {list(reps)}")
     return Repeat.apply(self, reps)
 
 
 @tensor_method
 def tile(input, dims):
-    dims = tuple(dims)
+    dims = tuple(int(d) for d in dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
-    return Repeat.apply(input, dims)
+    return repeat(input, dims)
 
 
 # ---------------------------------------------------------------- cat / stack
@@ -470,9 +556,22 @@ def _check_cat(tensors, op):
     return tensors
 
 
+def _promoted(tensors, among=None):
+    rt = _dtype.result_type(*[_dtype._BY_NP[t._data.dtype] for t in (among or tensors)])
+    return [t if t._data.dtype == rt.np else t.to(rt) for t in tensors]
+
+
+def _out(result, out):
+    if out is None:
+        return result
+    from .elementwise import _out as out_
+
+    return out_(result, out)
+
+
 def cat(tensors, dim=0, *, out=None):
     tensors = _check_cat(tensors, "cat")
-    # legacy behaviour kept by PyTorch: 1-d empty tensors are skipped
+    # legacy behaviour kept by PyTorch: 1-d empty tensors are skipped (but take part in type promotion)
     nonempty = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
     ref = nonempty[0]
     nd = ref._data.ndim
@@ -487,17 +586,21 @@ def cat(tensors, dim=0, *, out=None):
             if d != axis and s[d] != ref._data.shape[d]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                    f"{ref._data.shape[d]} but got size {s[d]} for tensor number {i} in the list.")
-    rt = _dtype.result_type(*[_dtype._BY_NP[t._data.dtype] for t in nonempty])
-    nonempty = [t if t._data.dtype == rt.np else t.to(rt) for t in nonempty]
-    result = Cat.apply(axis, *nonempty)
-    if out is not None:
-        from .elementwise import _out
-
-        return _out(result, out)
-    return result
+    return _out(Cat.apply(axis, *_promoted(nonempty, tensors)), out)
 
 
 concat = concatenate = cat
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) + unbind(g, ctx.axis)
 
 
 def stack(tensors, dim=0, *, out=None):
@@ -507,77 +610,92 @@ def stack(tensors, dim=0, *, out=None):
         if t._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                                f"{list(t._data.shape)} at entry {i}")
-    d = _wrap_dim(dim, len(shape) + 1, "stack")
-    return cat([t.unsqueeze(d) for t in tensors], d, out=out)
+    return _out(Stack.apply(_wrap_dim(dim, len(shape) + 1, "stack"), *_promoted(tensors)), out)
+
+
+def _atleast(tensors, f):
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    r = tuple(f(t) for t in tensors)
+    return r[0] if single else r
 
 
 def atleast_1d(*tensors):
-    r = [t.reshape(1) if t.dim() == 0 else t for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors)]
-    return r[0] if len(r) == 1 else tuple(r)
+    return _atleast(tensors, lambda t: t.reshape(1) if t.dim() == 0 else t)
 
 
 def atleast_2d(*tensors):
-    r = [t.reshape(1, -1) if t.dim() < 2 else t for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors)]
-    return r[0] if len(r) == 1 else tuple(r)
+    return _atleast(tensors, lambda t: t.reshape(1, -1) if t.dim() < 2 else t)
 
 
 def atleast_3d(*tensors):
-    def f(t):
-        if t.dim() == 0:
-            return t.reshape(1, 1, 1)
-        if t.dim() == 1:
-            return t.reshape(1, -1, 1)
-        if t.dim() == 2:
-            return t.unsqueeze(-1)
-        return t
-
-    r = [f(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors)]
-    return r[0] if len(r) == 1 else tuple(r)
+    shapes = {0: lambda t: (1, 1, 1), 1: lambda t: (1, -1, 1), 2: lambda t: tuple(t.shape) + (1,)}
+    return _atleast(tensors, lambda t: t.reshape(shapes[t.dim()](t)) if t.dim() < 3 else t)
 
 
-def hstack(tensors):
-    tensors = [atleast_1d(t) for t in tensors]
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+def hstack(tensors, *, out=None):
+    tensors = atleast_1d(tuple(tensors))
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
 
 
-def vstack(tensors):
-    return cat([atleast_2d(t) for t in tensors], 0)
+def vstack(tensors, *, out=None):
+    return cat(atleast_2d(tuple(tensors)), 0, out=out)
 
 
-def dstack(tensors):
-    return cat([atleast_3d(t) for t in tensors], 2)
+def dstack(tensors, *, out=None):
+    return cat(atleast_3d(tuple(tensors)), 2, out=out)
 
 
-def column_stack(tensors):
-    return hstack([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors])
+def column_stack(tensors, *, out=None):
+    return hstack([t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors], out=out)
 
 
-# ---------------------------------------------------------------- narrow / split / unbind
-class SplitViews(Function):
-    """Several views along one axis at once; backward concatenates their gradients."""
+# ---------------------------------------------------------------- narrow / split / unbind / select
+def _slicer(axis, lo, hi):
+    idx = (slice(None),) * axis + (slice(lo, hi),)
+    return lambda a: a[idx]
+
+
+class Split(Function):
+    """Views of consecutive (or, for tensor_split, any) ranges along one axis at once."""
 
     @staticmethod
     def forward(ctx, x, axis, bounds):
-        ctx.axis, ctx.bounds, ctx.shape, ctx.dtype = axis, bounds, x.shape, x.dtype
-        index = [slice(None)] * x.ndim
-        outs = []
-        for lo, hi in bounds:
-            index[axis] = slice(lo, hi)
-            outs.append(x[tuple(index)])
-        return tuple(outs)
+        ctx.axis, ctx.bounds, ctx.like = axis, bounds, x
+        return tuple(_slicer(axis, lo, hi)(x) for lo, hi in bounds)
 
     @staticmethod
     def backward(ctx, *grads):
-        return cat(list(grads), ctx.axis), None, None
+        bounds, axis = ctx.bounds, ctx.axis
+        tiled = bounds[0][0] == 0 and bounds[-1][1] == ctx.like.shape[axis] and all(
+            a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        if tiled:
+            return cat(list(grads), axis), None, None
+        total = None  # overlapping or gapped ranges: add each piece where it came from
+        for g, (lo, hi) in zip(grads, bounds):
+            piece = ViewScatter.apply(g, _slicer(axis, lo, hi), ctx.like)
+            total = piece if total is None else total + piece
+        return total, None, None
 
 
-def _split_at(input, axis, bounds):
-    outs = SplitViews.apply(input, axis, bounds)
-    nd = input._data.ndim
+class SplitWithSizes(Split):
+    pass
+
+
+def _split_at(input, axis, bounds, cls=Split):
+    outs = cls.apply(input, axis, bounds)
     for o, (lo, hi) in zip(outs, bounds):
-        idx = (slice(None),) * axis + (slice(lo, hi),)
-        _view_of(o, input, lambda a, idx=idx: a[idx])
+        _view_of(o, input, _slicer(axis, lo, hi))
     return outs
+
+
+def _bounds(sizes):
+    out, lo = [], 0
+    for s in sizes:
+        out.append((lo, lo + s))
+        lo += s
+    return tuple(out)
 
 
 @tensor_method
@@ -587,73 +705,94 @@ def split(tensor, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     axis = _wrap_dim(dim, nd, "split")
     n = tensor._data.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
-        if step <= 0 and n > 0 or step < 0:
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step < 0 or step == 0 and n > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-        bounds = [(i, min(i + step, n)) for i in range(0, n, step)] if n else [(0, 0)]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != n:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
-                               f"dimension {axis}), but got split_sizes={sizes}")
-        bounds, lo = [], 0
-        for s in sizes:
-            bounds.append((lo, lo + s))
-            lo += s
-    return _split_at(tensor, axis, tuple(bounds))
+        return _split_at(tensor, axis, tuple((i, min(i + step, n)) for i in range(0, n, step)) or ((0, 0),))
+    sizes = [int(s) for s in split_size_or_sections]
+    if sum(sizes) != n or any(s < 0 for s in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                           f"dimension {axis}), but got split_sizes={sizes}")
+    return _split_at(tensor, axis, _bounds(sizes), SplitWithSizes)
+
 
 
 @tensor_method
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
-    n = input._data.shape[_wrap_dim(dim, input._data.ndim, "chunk")]
-    step = max(1, -(-n // chunks))
-    return split(input, step, dim)
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    axis = _wrap_dim(dim, input._data.ndim, "chunk")
+    n = input._data.shape[axis]
+    if n == 0:  # PyTorch keeps the number of chunks here
+        return _split_at(input, axis, ((0, 0),) * chunks, SplitWithSizes)
+    return split(input, -(-n // chunks), axis)
 
 
 @tensor_method
 def tensor_split(input, indices_or_sections, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     axis = _wrap_dim(dim, input._data.ndim, "tensor_split")
     n = input._data.shape[axis]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        ios = ios.item() if ios._data.ndim == 0 else ios.tolist()
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
-        sizes = [q + 1] * r + [q] * (k - r)
-        bounds, lo = [], 0
-        for s in sizes:
-            bounds.append((lo, lo + s))
-            lo += s
-    else:
-        cuts = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
-        bounds = [(cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)]
-    return _split_at(input, axis, tuple(bounds))
+        return _split_at(input, axis, _bounds([q + 1] * r + [q] * (k - r)))
+    cuts = [0] + [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in ios] + [n]
+    return _split_at(input, axis, tuple((cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)))
 
 
 @tensor_method
 def narrow(input, dim, start, length):
     nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     axis = _wrap_dim(dim, nd, "narrow")
     n = input._data.shape[axis]
-    start = int(start)
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start < -n or start > n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start < 0:
         start += n
-    if start < 0 or start > n:
-        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
     if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    return input[(slice(None),) * axis + (slice(start, start + length),)]
+    return _as_view(Slice, input, _slicer(axis, start, start + length))
 
 
 @tensor_method
 def select(input, dim, index):
-    axis = _wrap_dim(dim, input._data.ndim, "select")
+    nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = _wrap_dim(dim, nd, "select")
     n = input._data.shape[axis]
+    index = int(index)
     if index < -n or index >= n:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
                          f"dimension {axis}")
-    return input[(slice(None),) * axis + (index,)]
+    idx = (slice(None),) * axis + (index,)
+    return _as_view(Select, input, lambda a: a[idx])
+
+
+class Unbind(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return tuple(np.moveaxis(x, axis, 0))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(list(grads), ctx.axis), None
 
 
 @tensor_method
@@ -662,22 +801,11 @@ def unbind(input, dim=0):
     if nd == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = _wrap_dim(dim, nd, "unbind")
-    n = input._data.shape[axis]
-    parts = _split_at(input, axis, tuple((i, i + 1) for i in range(n)))
-    return tuple(p.squeeze(axis) for p in parts)
-
-
-class Diagonal(Function):
-    @staticmethod
-    def forward(ctx, x, offset, d1, d2):
-        ctx.shape, ctx.args = x.shape, (offset, d1, d2)
-        return _diag_view(x, offset, d1, d2)
-
-    @staticmethod
-    def backward(ctx, g):
-        z = np.zeros(ctx.shape, dtype=g._data.dtype)
-        _diag_view(z, *ctx.args)[...] = g._data
-        return Tensor._make(z), None, None, None
+    outs = Unbind.apply(input, axis)
+    for i, o in enumerate(outs):
+        idx = (slice(None),) * axis + (i,)
+        _view_of(o, input, lambda a, idx=idx: a[idx])
+    return outs
 
 
 def _diag_view(x, offset, d1, d2):
@@ -702,49 +830,50 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d1, d2 = _wrap_dim(dim1, nd, "diagonal"), _wrap_dim(dim2, nd, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    out = Diagonal.apply(input, offset, d1, d2)
-    if np.may_share_memory(out._data, input._data):
-        _view_of(out, input, lambda a: _diag_view(a, offset, d1, d2))
-    return out
+    return _as_view(Diagonal, input, lambda a: _diag_view(a, offset, d1, d2))
 
 
 # ---------------------------------------------------------------- in-place writes through views
-class CopySlices(Function):
-    """The base after a view of it was overwritten: gradient flows to the new values in the
-    view's region and to the old base elsewhere."""
+class MaskView(Function):
+    """`g` with the region a view `fn` covers set to zero; its own adjoint."""
 
     @staticmethod
-    def forward(ctx, base, value, view_fn):
-        ctx.view_fn = view_fn
+    def forward(ctx, g, fn, like):
+        ctx.fn, ctx.like = fn, like
+        out = _like(like, g.dtype)
+        out[...] = g
+        fn(out)[...] = 0
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return MaskView.apply(g, ctx.fn, ctx.like), None, None
+
+
+class CopySlices(Function):
+    """The base after a view of it was overwritten in place: the gradient flows to the new values
+    inside the view's region and to the old base elsewhere."""
+
+    @staticmethod
+    def forward(ctx, base, value, fn):
+        ctx.fn, ctx.like = fn, base
         return base  # the data is already in place: the view shares the base's memory
 
     @staticmethod
     def backward(ctx, g):
-        gb = g._data.copy()
-        ctx.view_fn(gb)[...] = 0
-        gv = np.array(ctx.view_fn(g._data))
-        return Tensor._make(gb), Tensor._make(gv), None
+        return MaskView.apply(g, ctx.fn, ctx.like), AsView.apply(g, ctx.fn), None
 
 
-class AsView(Function):
-    """A view re-derived from its (rebased) base."""
-
-    @staticmethod
-    def forward(ctx, base, view_fn):
-        ctx.view_fn, ctx.shape = view_fn, base.shape
-        return view_fn(base)
-
-    @staticmethod
-    def backward(ctx, g):
-        z = np.zeros(ctx.shape, dtype=g._data.dtype)
-        ctx.view_fn(z)[...] += g._data
-        return Tensor._make(z), None
+class AsStrided(AsView):
+    """A view re-derived from its base after an in-place write through it."""
 
 
 def _rebase_view(view, value):
+    """`view` was overwritten in place with `value`: its base's history becomes CopySlices, and the
+    view's own history a fresh view of the new base."""
     base, fn = view._base, view._view_fn
-    new_base = CopySlices.apply(base, value.detach() if not value._rg else value, fn)
+    new_base = CopySlices.apply(base, value, fn)
     if new_base.grad_fn is not None:
         base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
-        v = AsView.apply(base, fn)
+        v = AsStrided.apply(base, fn)
         view.grad_fn, view._output_nr, view._rg = v.grad_fn, 0, True

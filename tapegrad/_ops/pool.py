@@ -1,2 +1,551 @@
-"""pool operators (see DESIGN.md: forward and backward side by side)."""
-__all__ = []
+"""Pooling: max, average, adaptive, lp pooling and max-unpooling, 1-D and 2-D.
+
+Windows are strided views of the (padded) input reduced one kernel offset at a
+time, separably: first along the width (one long strided loop per offset),
+then along the height, so no Python loop runs over pixels or the batch.
+
+Max-pooling picks, in each window, the FIRST maximum in PyTorch's scan order
+(row-major within the window), and its backward sends the window's gradient to
+that position only: images with flat backgrounds have ties in most windows,
+and spreading the gradient over tied positions would not match PyTorch.
+A NaN in a window wins (the last NaN, as PyTorch's `val > max || isnan(val)`).
+1-D pooling is 2-D pooling with a height of 1 (views, no copies).
+"""
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from .conv import _ntuple, _shape_str
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
+           "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "max_unpool1d", "max_unpool2d",
+           "lp_pool1d", "lp_pool2d"]
+
+
+class _PoolGeom:
+    """Windows along one axis: output i covers start[i] + t*dil for t < k (clipped to the input for
+    adaptive pooling). `regular` windows are a slice pattern: start = i*stride - pad."""
+
+    __slots__ = ("n", "k", "s", "p", "d", "out", "regular", "starts", "ends")
+
+    def __init__(self, n, k, s, p, d, out, starts=None, ends=None):
+        self.n, self.k, self.s, self.p, self.d, self.out = n, k, s, p, d, out
+        self.regular = starts is None
+        self.starts, self.ends = starts, ends
+
+    @property
+    def overlap(self):
+        if self.regular:
+            return self.s < self.d * (self.k - 1) + 1
+        return bool(np.any(self.ends[:-1] > self.starts[1:]))
+
+    def padded(self):
+        """(pad before, pad after) so that every regular window lies inside the canvas."""
+        if not self.regular:
+            return 0, 0
+        need = (self.out - 1) * self.s + self.d * (self.k - 1) + 1
+        return self.p, max(0, need - self.n - self.p)
+
+    def take(self, a, t, axis):
+        """The t-th element of every window along `axis` of the canvas `a`."""
+        if self.regular:
+            sl = [slice(None)] * a.ndim
+            start = t * self.d
+            sl[axis] = slice(start, start + self.s * (self.out - 1) + 1, self.s)
+            return a[tuple(sl)]
+        idx = np.minimum(self.starts + t, self.ends - 1)
+        return np.take(a, idx, axis=axis)
+
+    def base(self):
+        """Input coordinate of each window's first element."""
+        if self.regular:
+            return np.arange(self.out, dtype=np.int64) * self.s - self.p
+        return self.starts.astype(np.int64)
+
+
+def _pool_out_size(n, k, s, p, d, ceil_mode):
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _first_true_count(arrays, ref):
+    """Number of leading arrays a_t with a_t != ref, elementwise (= index of the first a_t == ref)."""
+    if len(arrays) == 1:
+        return None
+    nf = arrays[0] != ref
+    idx = nf.view(np.uint8).copy() if len(arrays) < 256 else nf.astype(np.int32)
+    for a in arrays[1:-1]:
+        nf &= a != ref
+        idx += nf
+    return idx
+
+
+def _max_windows(xp, gh, gw):
+    """Max over windows of the canvas xp (N, C, Hc, Wc): values and, per output, the kernel
+    row ri and column rj of the first maximum (row-major); ri/rj None when the kernel is 1 wide."""
+    cols = [gw.take(xp, j, 3) for j in range(gw.k)]
+    if len(cols) == 1:
+        rm = cols[0]
+    else:
+        rm = np.maximum(cols[0], cols[1])
+        for c in cols[2:]:
+            np.maximum(rm, c, out=rm)
+    ra = _first_true_count(cols, rm)                                  # (N, C, Hc, OW)
+    rows = [gh.take(rm, i, 2) for i in range(gh.k)]
+    if len(rows) == 1:
+        M = np.array(rows[0], copy=True)
+    else:
+        M = np.maximum(rows[0], rows[1])
+        for r in rows[2:]:
+            np.maximum(M, r, out=M)
+    ri = _first_true_count(rows, M)                                   # (N, C, OH, OW)
+    if ra is None:
+        rj = None
+    elif ri is None:
+        rj = gh.take(ra, 0, 2)
+    else:
+        rj = np.zeros(M.shape, ra.dtype)
+        for i in range(gh.k):
+            rj += (ri == i) * gh.take(ra, i, 2)
+    if M.dtype.kind == "f" and np.isnan(M).any():
+        ri, rj = _nan_windows(xp, gh, gw, M, ri, rj)
+    return M, ri, rj
+
+
+def _nan_windows(xp, gh, gw, M, ri, rj):
+    """Windows holding a NaN: PyTorch keeps the last NaN (its update is `val > max || isnan(val)`)."""
+    cand = np.stack([gh.take(gw.take(xp, j, 3), i, 2) for i in range(gh.k) for j in range(gw.k)], -1)
+    isn = np.isnan(cand)
+    last = cand.shape[-1] - 1 - np.argmax(isn[..., ::-1], axis=-1)
+    bad = np.isnan(M)
+    ri = np.zeros(M.shape, np.int32) if ri is None else ri.astype(np.int32)
+    rj = np.zeros(M.shape, np.int32) if rj is None else rj.astype(np.int32)
+    ri[bad] = last[bad] // gw.k
+    rj[bad] = last[bad] % gw.k
+    return ri, rj
+
+
+def _flat_indices(gh, gw, ri, rj, x4shape):
+    """Flat index (h * W + w) of each window's maximum in its (N, C) input plane."""
+    W = x4shape[3]
+    h = gh.base()[:, None]
+    w = gw.base()[None, :]
+    if ri is not None:
+        h = h + ri.astype(np.int64) * gh.d
+    if rj is not None:
+        w = w + rj.astype(np.int64) * gw.d
+    return np.ascontiguousarray(np.broadcast_to(h * W + w, x4shape[:2] + (gh.out, gw.out)))
+
+
+# ---------------------------------------------------------------- scatter / gather by flat index
+class _ScatterPlanes(Function):
+    """(N, C, *out) values -> zeros (N, C, *plane) with each value added at its flat plane index."""
+
+    @staticmethod
+    def forward(ctx, g, idx, plane_shape, overlap):
+        ctx.idx = idx
+        N, C = g.shape[:2]
+        P = int(np.prod(plane_shape))
+        flat = (idx.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * P)[:, None]).ravel()
+        gv = g.reshape(-1)
+        if overlap:
+            out = np.bincount(flat, weights=gv, minlength=N * C * P).astype(g.dtype, copy=False)
+        else:
+            out = np.zeros(N * C * P, dtype=g.dtype)
+            out[flat] = gv
+        return out.reshape((N, C) + tuple(plane_shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _GatherPlanes.apply(grad, ctx.idx), None, None, None
+
+
+class _GatherPlanes(Function):
+    """(N, C, *plane) -> values at flat plane indices idx (N, C, *out)."""
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.plane = idx, x.shape[2:]
+        N, C = x.shape[:2]
+        return np.take_along_axis(x.reshape(N, C, -1), idx.reshape(N, C, -1), axis=2).reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _ScatterPlanes.apply(grad, ctx.idx, ctx.plane, True), None
+
+
+# ---------------------------------------------------------------- max pooling
+class MaxPool2DWithIndices(Function):
+    @staticmethod
+    def forward(ctx, x, gh, gw, x4shape, out_shape, return_indices):
+        x4 = x.reshape(x4shape)
+        ph, pw = gh.padded(), gw.padded()
+        if ph != (0, 0) or pw != (0, 0):
+            N, C, H, W = x4shape
+            xp = np.full((N, C, H + ph[0] + ph[1], W + pw[0] + pw[1]), -np.inf, dtype=x.dtype)
+            xp[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x4
+        else:
+            xp = x4
+        M, ri, rj = _max_windows(xp, gh, gw)
+        ctx.gh, ctx.gw, ctx.ri, ctx.rj, ctx.x4shape = gh, gw, ri, rj, x4shape
+        ctx.in_shape = x.shape
+        out = M.reshape(out_shape)
+        if return_indices:
+            ctx.idx = _flat_indices(gh, gw, ri, rj, x4shape)
+            return out, ctx.idx.reshape(out_shape)
+        ctx.idx = None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad, *rest):
+        N, C, H, W = ctx.x4shape
+        idx = ctx.idx if ctx.idx is not None else _flat_indices(ctx.gh, ctx.gw, ctx.ri, ctx.rj, ctx.x4shape)
+        if grad.shape != idx.shape:
+            grad = grad.reshape(idx.shape)
+        overlap = ctx.gh.overlap or ctx.gw.overlap
+        gx = _ScatterPlanes.apply(grad, idx, (H, W), overlap)
+        return gx.reshape(ctx.in_shape), None, None, None, None, None
+
+
+def _input4(op, input, nd):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    xs = tuple(input.shape)
+    if len(xs) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, but got input of "
+                           f"shape {_shape_str(xs)}")
+    if any(s == 0 for s in xs[-nd - 1:]):
+        raise RuntimeError(f"{op}: Expected input's non-batch dimensions to have positive length, but input has "
+                           f"shape {_shape_str(xs)}")
+    batched = len(xs) == nd + 2
+    N = xs[0] if batched else 1
+    C = xs[-nd - 1]
+    H, W = (1, xs[-1]) if nd == 1 else xs[-2:]
+    return xs, batched, (N, C, H, W)
+
+
+def _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, dilation, ceil_mode, max_pool):
+    k = _ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _ntuple(stride, nd, "stride", op)
+    p = _ntuple(padding, nd, "padding", op)
+    d = _ntuple(dilation, nd, "dilation", op)
+    if min(k) < 1:
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={k}")
+    if min(s) < 1:
+        raise RuntimeError(f"{op}: stride must be greater than zero, but got stride={s}")
+    if min(d) < 1:
+        raise RuntimeError(f"{op}: dilation must be greater than zero, but got dilation={d}")
+    for kk, pp, dd in zip(k, p, d):
+        limit = ((kk - 1) * dd + 1) // 2 if max_pool else kk // 2
+        if pp < 0 or pp > limit:
+            what = "effective kernel size" if max_pool else "kernel size"
+            raise RuntimeError(f"{op}: pad should be at most half of {what}, but got pad={p}, kernel_size={k}"
+                               + (f" and dilation={d}" if max_pool else ""))
+    sizes = x4shape[4 - nd:]
+    outs = tuple(_pool_out_size(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip(sizes, k, s, p, d))
+    if min(outs) < 1:
+        C = x4shape[1]
+        raise RuntimeError(f"{op}: Given input size: ({'x'.join(map(str, (C,) + tuple(sizes)))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (C,) + outs))}). Output size is too small "
+                           f"(input of shape {_shape_str(xs)}, kernel_size={k}, stride={s}, padding={p}, "
+                           f"dilation={d})")
+    if nd == 1:
+        gh = _PoolGeom(1, 1, 1, 0, 1, 1)
+        gw = _PoolGeom(sizes[0], k[0], s[0], p[0], d[0], outs[0])
+    else:
+        gh = _PoolGeom(sizes[0], k[0], s[0], p[0], d[0], outs[0])
+        gw = _PoolGeom(sizes[1], k[1], s[1], p[1], d[1], outs[1])
+    return gh, gw, k, s, p
+
+
+def _out_shape(xs, batched, nd, gh, gw):
+    sp = (gw.out,) if nd == 1 else (gh.out, gw.out)
+    return xs[:-nd] + sp
+
+
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    xs, batched, x4shape = _input4(op, input, nd)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (input of shape "
+                           f"{_shape_str(xs)})")
+    gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, dilation, ceil_mode, True)
+    return MaxPool2DWithIndices.apply(input, gh, gw, x4shape, _out_shape(xs, batched, nd, gh, gw),
+                                      bool(return_indices))
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """F.max_pool1d: input (N, C, L) or (C, L)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """F.max_pool2d: input (N, C, H, W) or (C, H, W); return_indices gives flat indices per (N, C) plane."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------- average pooling
+def _window_sum(xp, gh, gw):
+    cols = [gw.take(xp, j, 3) for j in range(gw.k)]
+    rs = np.array(cols[0], copy=True) if len(cols) == 1 else np.add(cols[0], cols[1])
+    for c in cols[2:]:
+        np.add(rs, c, out=rs)
+    rows = [gh.take(rs, i, 2) for i in range(gh.k)]
+    out = np.array(rows[0], copy=True) if len(rows) == 1 else np.add(rows[0], rows[1])
+    for r in rows[2:]:
+        np.add(out, r, out=out)
+    return out
+
+
+def _window_sum_T(g, gh, gw, Hc, Wc):
+    """Adjoint of _window_sum: (N, C, OH, OW) -> canvas (N, C, Hc, Wc)."""
+    N, C = g.shape[:2]
+    rs = np.zeros((N, C, Hc, gw.out), dtype=g.dtype)
+    for i in range(gh.k):
+        gh.take(rs, i, 2)[...] += g
+    xp = np.zeros((N, C, Hc, Wc), dtype=g.dtype)
+    for j in range(gw.k):
+        gw.take(xp, j, 3)[...] += rs
+    return xp
+
+
+def _avg_divisor(gh, gw, count_include_pad, divisor_override, dtype):
+    if divisor_override:
+        return dtype.type(divisor_override)
+
+    def counts(g):
+        start = np.arange(g.out) * g.s - g.p
+        end = np.minimum(start + g.k, g.n + g.p)
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, g.n) - np.maximum(start, 0)
+
+    return (counts(gh)[:, None] * counts(gw)[None, :]).astype(dtype)
+
+
+class AvgPool2D(Function):
+    @staticmethod
+    def forward(ctx, x, gh, gw, x4shape, out_shape, div):
+        N, C, H, W = x4shape
+        x4 = x.reshape(x4shape)
+        ph, pw = gh.padded(), gw.padded()
+        if ph != (0, 0) or pw != (0, 0):
+            xp = np.zeros((N, C, H + ph[0] + ph[1], W + pw[0] + pw[1]), dtype=x.dtype)
+            xp[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x4
+        else:
+            xp = x4
+        ctx.args = (gh, gw, x4shape, x.shape, div)
+        return (_window_sum(xp, gh, gw) / div).reshape(out_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gh, gw, x4shape, in_shape, div = ctx.args
+        return AvgPool2DBackward.apply(grad, gh, gw, x4shape, in_shape, div), None, None, None, None, None
+
+
+class AvgPool2DBackward(Function):
+    @staticmethod
+    def forward(ctx, g, gh, gw, x4shape, in_shape, div):
+        N, C, H, W = x4shape
+        ph, pw = gh.padded(), gw.padded()
+        gs = g.reshape(N, C, gh.out, gw.out) / div
+        xp = _window_sum_T(gs, gh, gw, H + ph[0] + ph[1], W + pw[0] + pw[1])
+        ctx.args = (gh, gw, x4shape, g.shape, div)
+        return np.ascontiguousarray(xp[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W]).reshape(in_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        gh, gw, x4shape, out_shape, div = ctx.args
+        return AvgPool2D.apply(grad, gh, gw, x4shape, out_shape, div), None, None, None, None, None
+
+
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    xs, batched, x4shape = _input4(op, input, nd)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor must be not zero")
+    gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, 1, ceil_mode, False)
+    div = _avg_divisor(gh, gw, count_include_pad, divisor_override, input._data.dtype)
+    return AvgPool2D.apply(input, gh, gw, x4shape, _out_shape(xs, batched, nd, gh, gw), div)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """F.avg_pool1d: input (N, C, L) or (C, L)."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """F.avg_pool2d: input (N, C, H, W) or (C, H, W)."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+# ---------------------------------------------------------------- adaptive pooling
+def _adaptive_bounds(n, out):
+    i = np.arange(out)
+    return (i * n) // out, -((-(i + 1) * n) // out)      # floor(i*n/out), ceil((i+1)*n/out)
+
+
+def _adaptive_geom(n, out):
+    starts, ends = _adaptive_bounds(n, out)
+    if n % out == 0:
+        return _PoolGeom(n, n // out, n // out, 0, 1, out)
+    return _PoolGeom(n, int((ends - starts).max()), 1, 0, 1, out, starts, ends)
+
+
+def _adaptive_sizes(op, nd, output_size, x4shape):
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != nd and not (nd > 1 and len(output_size) == 1):
+            raise RuntimeError(f"{op}: output_size must be {nd} integers, got {list(output_size)}")
+        vals = list(output_size) * (nd if len(output_size) == 1 else 1)
+    else:
+        vals = [output_size] * nd
+    sizes = x4shape[4 - nd:]
+    outs = tuple(n if v is None else int(v) for v, n in zip(vals, sizes))
+    if min(outs) < 1 and min(sizes) > 0:
+        raise RuntimeError(f"{op}: output_size must be positive, got {outs}")
+    return outs
+
+
+def _adaptive_matrix(n, out, dtype):
+    starts, ends = _adaptive_bounds(n, out)
+    j = np.arange(n)
+    inside = (j[None, :] >= starts[:, None]) & (j[None, :] < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+def _adaptive_avg(op, nd, input, output_size):
+    xs, batched, x4shape = _input4(op, input, nd)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    sizes = x4shape[4 - nd:]
+    if all(n % o == 0 for n, o in zip(sizes, outs)):       # equal windows: an average pool
+        k = tuple(n // o for n, o in zip(sizes, outs))
+        return _avg_pool(op, nd, input, k, k, 0, False, True, None)
+    # windows of unequal sizes: out = A_h @ x @ A_w^T with averaging matrices
+    dt = input._data.dtype
+    out = input
+    if nd == 2:
+        Ah = Tensor._make(_adaptive_matrix(sizes[0], outs[0], dt))
+        out = Ah.matmul(out)
+    Aw = Tensor._make(np.ascontiguousarray(_adaptive_matrix(sizes[-1], outs[-1], dt).T))
+    return out.matmul(Aw)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """F.adaptive_avg_pool1d: windows [floor(i*L/out), ceil((i+1)*L/out))."""
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """F.adaptive_avg_pool2d; output_size an int, a pair, or None entries to keep a size."""
+    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def _adaptive_max(op, nd, input, output_size, return_indices):
+    xs, batched, x4shape = _input4(op, input, nd)
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    sizes = x4shape[4 - nd:]
+    if nd == 1:
+        gh, gw = _PoolGeom(1, 1, 1, 0, 1, 1), _adaptive_geom(sizes[0], outs[0])
+    else:
+        gh, gw = _adaptive_geom(sizes[0], outs[0]), _adaptive_geom(sizes[1], outs[1])
+    return MaxPool2DWithIndices.apply(input, gh, gw, x4shape, _out_shape(xs, batched, nd, gh, gw),
+                                      bool(return_indices))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """F.adaptive_max_pool2d: first maximum of each adaptive window; flat indices per plane."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=True):
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+# ---------------------------------------------------------------- unpooling and lp pooling
+def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):
+    xs, batched, x4shape = _input4(op, input, nd)
+    if not isinstance(indices, Tensor) or tuple(indices.shape) != xs:
+        raise RuntimeError(f"{op}: Expected shape of indices to be same as that of the input tensor "
+                           f"{_shape_str(xs)}, got {None if not isinstance(indices, Tensor) else _shape_str(tuple(indices.shape))}")
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: elements in indices should be type int64 but got: {indices.dtype}")
+    k = _ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None else _ntuple(stride, nd, "stride", op)
+    p = _ntuple(padding, nd, "padding", op)
+    sizes = x4shape[4 - nd:]
+    default = tuple((n - 1) * ss - 2 * pp + kk for n, ss, pp, kk in zip(sizes, s, p, k))
+    if output_size is None:
+        outs = default
+    else:
+        outs = tuple(output_size)[-nd:]
+        if len(outs) != nd:
+            raise ValueError(f"{op}: output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+                             f"has a length of '{len(tuple(output_size))}'")
+        for o, dflt, ss in zip(outs, default, s):
+            if not dflt - ss < o < dflt + ss:
+                raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim should be between "
+                                 f"{tuple(d - ss + 1 for d in default)} and {tuple(d + ss - 1 for d in default)})")
+    P = int(np.prod(outs))
+    idx = indices._data.astype(np.int64, copy=False)
+    if idx.size and (idx.min() < 0 or idx.max() >= P):
+        raise RuntimeError(f"{op}: Found an invalid max index: {int(idx.max() if idx.max() >= P else idx.min())} "
+                           f"(output volumes are of size {'x'.join(map(str, outs))})")
+    N, C = x4shape[:2]
+    x = input if batched else input.unsqueeze(0)
+    out = _ScatterPlanes.apply(x, idx.reshape((N, C) + xs[-nd:]), tuple(outs), True)
+    return out if batched else out.squeeze(0)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """F.max_unpool2d: place each value at its flat index of the output plane, zeros elsewhere."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
+    k = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    pool = avg_pool1d if nd == 1 else avg_pool2d
+    out = pool(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    return _lp_pool(2, input, norm_type, kernel_size, stride, ceil_mode)

@@ -9,6 +9,7 @@ import numpy as np
 from .. import _backend, _dtype
 from .._tensor import Tensor, tensor_method
 from ..autograd import grad_mode
+from ..autograd.function import Function
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator", "rand", "randn", "randint", "randperm", "normal", "multinomial", "bernoulli",
@@ -91,7 +92,9 @@ def set_rng_state(new_state):
 def _float_dtype(dtype, op):
     dt = _dtype.to_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if not dt.is_floating_point:
-        raise RuntimeError(f'"{op}" not implemented for \'{dt.name.capitalize()}\'')
+        from .._tensor import _type_name
+
+        raise NotImplementedError(f'"{op}" not implemented for \'{_type_name(dt.np)}\'')
     return dt
 
 
@@ -163,21 +166,61 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """torch.normal: tensor means and/or stds broadcast; with floats, `size` gives the shape."""
     rng = _rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        if isinstance(std, Tensor) and (std._data < 0).any():
-            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if isinstance(std, Tensor):
+            if (std._data < 0).any():
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
         ref = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        arr = (rng.standard_normal(shape) * s + m).astype(ref._data.dtype)
-        return Tensor._make(arr)
+        if not ref.is_floating_point():
+            raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_type_name(ref._data.dtype)}\'')
+        shape = _broadcast(mean, std)
+        node = _NORMAL[isinstance(mean, Tensor), isinstance(std, Tensor)]
+        return node.apply(mean, std, rng.standard_normal(shape).astype(ref._data.dtype))
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     if size is None:
         raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
     dt = _float_dtype(dtype, "normal")
     arr = rng.standard_normal(tuple(size)) * std + mean
     return _make(arr.astype(dt.np), device, requires_grad)
+
+
+class _Normal(Function):
+    """torch.normal with tensor mean or std. PyTorch defines its gradient as zero in both (the sample is
+    not reparameterised), yet the result requires grad when an input does."""
+
+    @staticmethod
+    def forward(ctx, mean, std, eps):
+        return (eps * std + mean).astype(eps.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g * 0
+        return zero, zero, None
+
+
+# PyTorch numbers the backward of each overload: normal(Tensor, float), (float, Tensor), (Tensor, Tensor)
+_NORMAL = {}
+for _key, _n in (((True, False), 1), ((False, True), 2), ((True, True), 3)):
+    _NORMAL[_key] = type(f"Normal{_n}", (_Normal,), {"__module__": __name__})
+    _NORMAL[_key]._backward_name = f"NormalBackward{_n}"
+
+
+def _broadcast(a, b):
+    sa, sb = tuple(getattr(a, "shape", ())), tuple(getattr(b, "shape", ()))
+    try:
+        return np.broadcast_shapes(sa, sb)
+    except ValueError:
+        from .elementwise import _broadcast_error
+
+        raise _broadcast_error("normal", None, np.empty(sa), np.empty(sb)) from None
+
+
+def _type_name(np_dtype):
+    from .._tensor import _type_name as name
+
+    return name(np_dtype)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
@@ -195,6 +238,9 @@ def poisson(input, generator=None):
 @tensor_method
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """torch.multinomial over the last dimension of a 1-D or 2-D tensor of non-negative weights."""
+    if not input.is_floating_point():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_type_name(input._data.dtype)}")
     p = np.asarray(input._data, dtype=np.float64)
     if p.ndim not in (1, 2):
         raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {p.ndim}")
@@ -217,10 +263,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
             cdf[-1] = 1.0
             out[r] = np.searchsorted(cdf, rng.random(num_samples), side="right")
         else:
-            if np.count_nonzero(w) < num_samples:
-                raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough "
-                                   "non-negative category to sample)")
-            # Gumbel top-k: sampling without replacement in proportion to the weights
+            # Gumbel top-k: sampling without replacement in proportion to the weights; as in PyTorch,
+            # zero-weight categories come only once the others are exhausted
             keys = np.log(rng.random(n_cat)) / np.where(w > 0, w, 1e-300)
             keys[w == 0] = -np.inf
             out[r] = np.argsort(-keys, kind="stable")[:num_samples]
@@ -236,13 +280,24 @@ def _fill(self, arr):
     return self
 
 
+def _need_float(self, kernel):
+    if not self.is_floating_point():
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(self._data.dtype)}\'')
+
+
 @tensor_method
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    _need_float(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     return _fill(self, _rng(generator).standard_normal(self._data.shape) * std + mean)
 
 
 @tensor_method
 def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    _need_float(self, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
     return _fill(self, _rng(generator).random(self._data.shape) * (b - a) + a)
 
 

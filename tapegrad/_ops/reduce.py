@@ -331,12 +331,13 @@ class LogCumSumExp(Function):
         from .elementwise import exp, log, where
 
         # PyTorch's formula: the gradient's positive and negative parts, each in log space
-        log_abs = log(g.abs())
-        lowest = float(np.finfo(g._data.dtype).min)
-        rev = not ctx.reverse
-        pos = exp(LogCumSumExp.apply(where(g > 0, log_abs, lowest) - y, a, rev) + x)
-        neg = exp(LogCumSumExp.apply(where(g < 0, log_abs, lowest) - y, a, rev) + x)
-        return pos - neg, None, None
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_abs = log(g.abs())
+            lowest = float(np.finfo(g._data.dtype).min)
+            rev = not ctx.reverse
+            pos = exp(LogCumSumExp.apply(where(g > 0, log_abs, lowest) - y, a, rev) + x)
+            neg = exp(LogCumSumExp.apply(where(g < 0, log_abs, lowest) - y, a, rev) + x)
+            return pos - neg, None, None
 
 
 @tensor_method
@@ -736,11 +737,12 @@ class VectorNorm(Function):
             share = hit.to(g.dtype) / sum(hit, ctx.axes, True).to(g.dtype)
             return sign(x) * g * share, None, None, None
         zero = norm == 0
+        safe = where(zero, 1.0, norm)  # no 0/0 warnings: the result there is 0 anyway
         if p == 2:
-            return g * where(zero, 0.0, x / norm), None, None, None
+            return where(zero, 0.0, g * x / safe), None, None, None
         if p < 1:
             return sign(x) * x.abs() ** (p - 1) * g * norm ** (1 - p), None, None, None
-        scale = where(zero, 0.0, g / norm ** (p - 1))
+        scale = where(zero, 0.0, g / safe ** (p - 1))
         if p < 2:
             return sign(x) * x.abs() ** (p - 1) * scale, None, None, None
         return x * x.abs() ** (p - 2) * scale, None, None, None

@@ -190,15 +190,17 @@ class Function(metaclass=FunctionMeta):
                 meta.append(None)
                 needs.append(False)
         d = self.__dict__
-        d["_next"], d["_meta"], d["needs_input_grad"] = nxt, meta, tuple(needs)
+        d["_next"] = nxt
+        d["_meta"] = meta
+        d["needs_input_grad"] = tuple(needs)
         if out.__class__ is not tuple:
             arr = out._data if isinstance(out, Tensor) else out
             d["_n_out"] = 1
-            if _is_float(arr) and "_nondiff_ids" not in d:
+            if arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
                 result = Tensor._make(arr, True, self)
             else:
                 result = Tensor._make(arr)
-            outs, results = (out,), (result,)
+            outs = results = None
         else:
             outs = out
             d["_n_out"] = len(outs)
@@ -217,12 +219,19 @@ class Function(metaclass=FunctionMeta):
             result = tuple(results)
         to_save = d.pop("_to_save", None)
         if to_save is not None:
-            if raw is not None and len(to_save) == len(raw) and all(
-                    s is r and a.__class__ is Tensor for s, r, a in zip(to_save, raw, args)):
-                # the common case: the forward saved exactly its tensor inputs
-                d["_saved"] = [(a, a._data, a._version_ctr, a._version_ctr.v, -1) for a in args]
-            else:
-                d["_saved"] = [self._saved_entry(item, args, raw, outs, results) for item in to_save]
+            if outs is None:
+                outs, results = (out,), (result,)
+            saved = []
+            for item in to_save:
+                # the common case first: the forward saved one of its tensor inputs
+                for a, r in zip(args, raw or args):
+                    if item is r and a.__class__ is Tensor:
+                        c = a._version_ctr
+                        saved.append((a, r, c, c.v, -1))
+                        break
+                else:
+                    saved.append(self._saved_entry(item, args, raw, outs, results))
+            d["_saved"] = saved
         if _ANOMALY[0]:
             d["_trace"] = "".join(traceback.format_stack()[:-3])
         return result

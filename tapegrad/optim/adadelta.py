@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _addcmul_, _check_differentiable, _grad, _step_tensor, _to_scalar, _zeros_like
+from .optimizer import Optimizer, _addcmul_, _check_differentiable, _grad, _real, _step_tensor, _to_scalar, _zeros_like
 
 __all__ = ["Adadelta"]
 
@@ -43,11 +43,11 @@ class Adadelta(Optimizer):
                     state["square_avg"] = _zeros_like(p)
                     state["acc_delta"] = _zeros_like(p)
                 state["step"]._data += 1
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 if wd != 0:
                     g = g + x * wd
-                sq, acc = state["square_avg"]._data, state["acc_delta"]._data
+                sq, acc = _real(state["square_avg"]._data), _real(state["acc_delta"]._data)
                 sq *= rho
                 _addcmul_(sq, g, g, 1 - rho)
                 std = sq + eps

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _addcdiv_, _check_differentiable, _grad, _step_tensor, _to_scalar
+from .optimizer import Optimizer, _addcdiv_, _check_differentiable, _grad, _real, _step_tensor, _to_scalar
 
 __all__ = ["Adagrad"]
 
@@ -39,7 +39,10 @@ class Adagrad(Optimizer):
     def _init_state(self, p):
         state = self.state[p]
         state["step"] = _step_tensor()
-        state["sum"] = Tensor._make(np.full_like(p._data, self.defaults["initial_accumulator_value"]))
+        init = self.defaults["initial_accumulator_value"]
+        if p.is_complex():
+            init = complex(init, init)
+        state["sum"] = Tensor._make(np.full_like(p._data, init))
 
     def share_memory(self):
         pass
@@ -56,7 +59,7 @@ class Adagrad(Optimizer):
                 state = self.state[p]
                 if len(state) == 0:
                     self._init_state(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 step_t = state["step"]
                 step_t._data += 1
@@ -64,7 +67,7 @@ class Adagrad(Optimizer):
                 if wd != 0:
                     g = g + x * wd
                 clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"]._data
+                s = _real(state["sum"]._data)
                 s += g * g
                 std = np.sqrt(s)
                 std += eps

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor,
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
                         _to_scalar, _zeros_like)
 
 __all__ = ["Adam"]
@@ -62,7 +62,7 @@ class Adam(Optimizer):
                     state["exp_avg_sq"] = _zeros_like(p)
                     if amsgrad:
                         state["max_exp_avg_sq"] = _zeros_like(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 step_t = state["step"]
                 step_t._data += 1
@@ -71,7 +71,7 @@ class Adam(Optimizer):
                         x *= 1 - lr * wd
                     else:
                         g = g + x * wd
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 _addcmul_(v, g, g, 1 - beta2)
@@ -82,7 +82,7 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2 ** 0.5
                 if amsgrad:
-                    vmax = state["max_exp_avg_sq"]._data
+                    vmax = _real(state["max_exp_avg_sq"]._data)
                     np.maximum(vmax, v, out=vmax)
                     denom = np.sqrt(vmax)
                 else:

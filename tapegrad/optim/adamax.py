@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _grad, _lerp_, _step_tensor, _to_scalar,
+from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _grad, _lerp_, _real, _step_tensor, _to_scalar,
                         _zeros_like)
 
 __all__ = ["Adamax"]
@@ -45,13 +45,13 @@ class Adamax(Optimizer):
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_inf"] = _zeros_like(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 step_t = state["step"]
                 step_t._data += 1
                 if wd != 0:
                     g = g + x * wd
-                m, u = state["exp_avg"]._data, state["exp_inf"]._data
+                m, u = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
                 _lerp_(m, g, 1 - beta1)
                 u *= beta2
                 ga = np.abs(g)

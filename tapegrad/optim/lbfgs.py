@@ -8,7 +8,7 @@ stored as Tensors under PyTorch's keys.
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _to_scalar
+from .optimizer import Optimizer, _real, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -161,18 +161,18 @@ class LBFGS(Optimizer):
 
     def _numel(self):
         if self._numel_cache is None:
-            self._numel_cache = sum(p.numel() for p in self._params)
+            self._numel_cache = sum(2 * p.numel() if p.is_complex() else p.numel() for p in self._params)
         return self._numel_cache
 
     def _gather_flat_grad(self):
-        views = [np.zeros(p._data.size, dtype=p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
-                 for p in self._params]
+        views = [np.zeros(_real(p._data).size, dtype=p._data.real.dtype) if p.grad is None
+                 else _real(p.grad._data).reshape(-1) for p in self._params]
         return np.concatenate(views, 0)
 
     def _add_grad(self, step_size, update):
         offset = 0
         for p in self._params:
-            x = p._data
+            x = _real(p._data)
             n = x.size
             _axpy_(x, update[offset:offset + n].reshape(x.shape), step_size)
             p._version_ctr.v += 1

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor,
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
                         _to_scalar, _zeros_like)
 
 __all__ = ["NAdam"]
@@ -54,7 +54,7 @@ class NAdam(Optimizer):
                     state["mu_product"] = _step_tensor(1.0)
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 step_t, mu_product = state["step"], state["mu_product"]
                 step_t._data += 1
@@ -68,7 +68,7 @@ class NAdam(Optimizer):
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
                 mu_product._data *= mu
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 _addcmul_(v, g, g, 1 - beta2)

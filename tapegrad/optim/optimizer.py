@@ -73,16 +73,19 @@ def _hooked_step(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
-        for pre_hook in chain(_global_optimizer_pre_hooks.values(), self.__dict__.get("_optimizer_step_pre_hooks", {}).values()):
+        own_pre = self.__dict__.get("_optimizer_step_pre_hooks", {})
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(), own_pre.values()):
             result = pre_hook(self, args, kwargs)
             if result is not None:
                 if isinstance(result, tuple) and len(result) == 2:
                     args, kwargs = result
                 else:
-                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got {result}.")
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
         out = step(self, *args, **kwargs)
         self._opt_called = True  # read by lr_scheduler's "step order" warning
-        for post_hook in chain(self.__dict__.get("_optimizer_step_post_hooks", {}).values(), _global_optimizer_post_hooks.values()):
+        own_post = self.__dict__.get("_optimizer_step_post_hooks", {})
+        for post_hook in chain(own_post.values(), _global_optimizer_post_hooks.values()):
             post_hook(self, args, kwargs)
         return out
 
@@ -113,8 +116,13 @@ def _zeros_like(p):
     return Tensor._make(np.zeros_like(p._data))
 
 
+def _real(a):
+    """A complex array as a real view (..., 2), like torch.view_as_real; other arrays unchanged."""
+    return a[..., None].view(a.real.dtype) if a.dtype.kind == "c" else a
+
+
 def _grad(p, maximize):
-    g = p.grad._data
+    g = _real(p.grad._data)
     return np.negative(g) if maximize else g
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor, _to_scalar,
+from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor, _to_scalar,
                         _zeros_like)
 
 __all__ = ["RAdam"]
@@ -48,7 +48,7 @@ class RAdam(Optimizer):
                     state["step"] = _step_tensor()
                     state["exp_avg"] = _zeros_like(p)
                     state["exp_avg_sq"] = _zeros_like(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 step_t = state["step"]
                 step_t._data += 1
@@ -58,7 +58,7 @@ class RAdam(Optimizer):
                         x *= 1 - lr * wd
                     else:
                         g = g + x * wd
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 _addcmul_(v, g, g, 1 - beta2)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _step_tensor,
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
                         _to_scalar, _zeros_like)
 
 __all__ = ["RMSprop"]
@@ -51,16 +51,16 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = _zeros_like(p)
                     if centered:
                         state["grad_avg"] = _zeros_like(p)
-                x = p._data
+                x = _real(p._data)
                 g = _grad(p, maximize)
                 state["step"]._data += 1
                 if wd != 0:
                     g = g + x * wd
-                sq = state["square_avg"]._data
+                sq = _real(state["square_avg"]._data)
                 sq *= alpha
                 _addcmul_(sq, g, g, 1 - alpha)
                 if centered:
-                    ga = state["grad_avg"]._data
+                    ga = _real(state["grad_avg"]._data)
                     _lerp_(ga, g, 1 - alpha)
                     avg = sq.copy()
                     _addcmul_(avg, ga, ga, -1)
@@ -69,7 +69,7 @@ class RMSprop(Optimizer):
                     avg = np.sqrt(sq)
                 avg += eps
                 if momentum > 0:
-                    buf = state["momentum_buffer"]._data
+                    buf = _real(state["momentum_buffer"]._data)
                     buf *= momentum
                     _addcdiv_(buf, g, avg, 1)
                     x -= buf * lr

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_differentiable, _grad, _to_scalar
+from .optimizer import Optimizer, _check_differentiable, _to_scalar
 
 __all__ = ["SGD"]
 
@@ -42,14 +42,16 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 x = p._data
-                g = _grad(p, maximize)
+                g = p.grad._data  # (linear updates: complex arrays need no real view)
+                if maximize:
+                    g = np.negative(g)
                 if wd != 0:
                     g = g + x * wd
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        state["momentum_buffer"] = buf = Tensor._make(np.array(g, copy=True))
+                        state["momentum_buffer"] = buf = Tensor._make(g.copy())
                     else:
                         b = buf._data
                         b *= momentum

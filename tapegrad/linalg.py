@@ -1,0 +1,61 @@
+"""torch.linalg: the operators live in tapegrad/_ops/linalg.py (forward and backward together);
+this module gives them their torch.linalg names and signatures."""
+from ._ops.linalg import (LinAlgError, cholesky_ex, cond, eigh, eigvalsh, inv, lstsq, matmul, matrix_norm,
+                          matrix_power, matrix_rank, multi_dot, pinv, solve, solve_triangular, svdvals)
+from ._ops.linalg import det as _det, linalg_cholesky as cholesky, linalg_cross as cross, linalg_norm as norm
+from ._ops.linalg import linalg_qr as qr, linalg_slogdet as slogdet, linalg_svd as svd, linalg_vander as vander
+from ._ops.reduce import vector_norm
+
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
+           "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot",
+           "vector_norm"]
+
+
+def det(A, *, out=None):
+    return _det(A)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vecdot(x, y, *, dim=-1):
+    return (x.conj() * y).sum(dim) if x.is_complex() else (x * y).sum(dim)
+
+
+def _with_info(name, field, fn, A, like, check_errors):
+    import numpy as np
+
+    from ._ops.reduce import _return_type
+    from ._tensor import Tensor
+
+    info = np.zeros(A.shape[:-2], np.int32)
+    try:
+        r = fn()
+    except LinAlgError:
+        if check_errors:
+            raise
+        from ._ops.linalg import _zero_pivot
+
+        flat = info.reshape(-1)
+        for k, m in enumerate(A._data.reshape((-1,) + A._data.shape[-2:])):
+            flat[k] = _zero_pivot(m)
+        r = like.new_full(like.shape, float("nan")).detach()
+    return _return_type(name, (field, "info"))(r, Tensor._make(info))
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    return _with_info("linalg_inv_ex", "inverse", lambda: inv(A), A, A, check_errors)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    return _with_info("linalg_solve_ex", "result", lambda: solve(A, B, left=left), A, B, check_errors)
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from . import _NotImplementedAttribute
+
+    raise _NotImplementedAttribute(f"tapegrad does not implement torch.linalg.{name}")
