@@ -16,6 +16,18 @@ __all__ = ["Tensor", "Size", "is_tensor", "tensor_method"]
 class Size(tuple):
     """torch.Size: a tuple of ints."""
 
+    def __new__(cls, sizes=()):
+        import operator
+
+        out = []
+        for i, s in enumerate(sizes):
+            try:
+                out.append(operator.index(s))
+            except TypeError:
+                raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(s).__name__}')") \
+                    from None
+        return tuple.__new__(cls, out)
+
     def __repr__(self):
         return "torch.Size([" + ", ".join(str(s) for s in self) + "])"
 
@@ -27,13 +39,30 @@ class Size(tuple):
 
     def __getitem__(self, i):
         r = tuple.__getitem__(self, i)
-        return Size(r) if isinstance(i, slice) else r
+        return _size(r) if isinstance(i, slice) else r
 
     def __add__(self, other):
-        return Size(tuple(self) + tuple(other))
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + other)
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(other + tuple(self))
+
+    def __mul__(self, n):
+        return _size(tuple(self) * n)
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return (Size, (tuple(self),))
+
+
+def _size(shape):
+    """A Size from a tuple already known to hold ints (no validation: the hot path of .shape)."""
+    return tuple.__new__(Size, shape)
 
 
 class _Version:
@@ -80,7 +109,7 @@ def is_tensor(obj):
 
 
 class Tensor:
-    __slots__ = ("_data", "_rg", "grad", "grad_fn", "_output_nr", "_version_ctr", "_base",
+    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_version_ctr", "_base",
                  "_view_fn", "_hooks", "__weakref__", "__dict__")
 
     __array_priority__ = 1000
@@ -94,7 +123,7 @@ class Tensor:
             arr = np.asarray(arr)
         t._data = arr
         t._rg = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = 0
         t._version_ctr = version or _Version()
@@ -114,18 +143,18 @@ class Tensor:
             src = Tensor._make(np.empty(tuple(int(s) for s in shape), dtype=(dtype or _dtype.float32).np))
         self._data = src._data
         self._rg = False
-        self.grad = self.grad_fn = self._base = self._view_fn = self._hooks = None
+        self._grad = self.grad_fn = self._base = self._view_fn = self._hooks = None
         self._output_nr = 0
         self._version_ctr = _Version()
 
     # ---- metadata ----------------------------------------------------
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _size(self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return _size(self._data.shape)
         return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
 
     @property
@@ -217,9 +246,13 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        self.requires_grad_(value)
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can require gradients")
 
     def requires_grad_(self, requires_grad=True):
+        # PyTorch words this error three ways: here, in the setter above, and in the factories (_factory_rg)
+        return self._set_requires_grad(requires_grad, "only Tensors of floating point dtype can require gradients")
+
+    def _set_requires_grad(self, requires_grad, int_msg):
         requires_grad = bool(requires_grad)
         if self.grad_fn is not None:
             if not requires_grad:
@@ -228,9 +261,41 @@ class Tensor:
                     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
             return self
         if requires_grad and not (self.is_floating_point() or self.is_complex()):
-            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError(int_msg)
         self._rg = requires_grad
         return self
+
+    def _factory_rg(self):
+        """requires_grad=True given to a factory (tensor, zeros, rand, ...)."""
+        return self._set_requires_grad(True, "Only Tensors of floating point and complex dtype can require "
+                                             "gradients")
+
+    @property
+    def grad(self):
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self.retains_grad:
+            import warnings
+
+            warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                                   f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                cname = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{cname.get(value._data.dtype.name, value._data.dtype.name)}' "
+                    f"to a tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype).")
+        self._grad = value
 
     @property
     def is_leaf(self):
@@ -238,8 +303,7 @@ class Tensor:
 
     @property
     def data(self):
-        t = Tensor._make(self._data, False, None, self._version_ctr)
-        return t
+        return Tensor._make(self._data)  # shares memory, not the version counter (PyTorch's .data)
 
     @data.setter
     def data(self, value):
@@ -351,11 +415,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
-        self._scalar_check("float")
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
-        self._scalar_check("int")
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __complex__(self):
@@ -406,7 +472,7 @@ class Tensor:
     @staticmethod
     def _copy_into(new, arr, rg):
         new._data, new._rg = arr, rg
-        new.grad = new.grad_fn = new._base = new._view_fn = new._hooks = None
+        new._grad = new.grad_fn = new._base = new._view_fn = new._hooks = None
         new._output_nr = 0
         new._version_ctr = _Version()
 
@@ -420,6 +486,8 @@ class Tensor:
         if grad_mode.GRAD[0] and base is not None and base._rg and base.grad_fn is None:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.")
+        if base is not None and self._rg and grad_mode.GRAD[0] and "_inplace_error" in self.__dict__:
+            raise RuntimeError(self.__dict__["_inplace_error"])  # e.g. an output of split (movement.py)
 
     def _inplace(self, result, op_name="in-place operation"):
         """Write `result` (computed out of place) into self and make self its value in the graph."""
@@ -440,8 +508,11 @@ class Tensor:
             raise RuntimeError(f"{op_name}: result type {_type_name(rd.dtype)} can't be cast to the desired "
                                f"output type {_type_name(sd.dtype)}")
         if not sd.flags.writeable:
-            raise RuntimeError(f"{op_name}: the tensor is a read-only view (e.g. made by expand); "
-                               "call .clone() before writing to it")
+            raise RuntimeError(f"{op_name}: unsupported operation: more than one element of the written-to tensor "
+                               "refers to a single memory location (a read-only view, e.g. made by expand). "
+                               "Please clone() the tensor before performing the operation.")
+        if result.grad_fn is not None:
+            _keep_original(result.grad_fn, self)
         _backend.array_module(sd).copyto(sd, rd, casting="unsafe")
         self._version_ctr.v += 1
         if grad_mode.GRAD[0] and (result._rg or self._rg):
@@ -450,6 +521,10 @@ class Tensor:
                     self.grad_fn, self._rg = None, result._rg
                 else:
                     self.grad_fn, self._output_nr, self._rg = result.grad_fn, result._output_nr, True
+                if self.__dict__.get("_views"):
+                    from ._ops.movement import _refresh_views
+
+                    _refresh_views(self)
             else:
                 from ._ops.movement import _rebase_view
 
@@ -457,9 +532,32 @@ class Tensor:
         return self
 
 
+def _keep_original(node, t):
+    """`node` computed the value about to be written into `t`; if it saved `t` for backward, keep a
+    copy of `t`'s old value (and old history) instead, as PyTorch saves `original_self` for in-place ops."""
+    saved = node.__dict__.get("_saved")
+    if not saved:
+        return
+    d = t._data
+    snap = None
+    for i, e in enumerate(saved):
+        if e[1] is d and e[4] < 0:
+            if snap is None:
+                snap = Tensor._make(d.copy(), t._rg, t.grad_fn)
+                snap._output_nr = t._output_nr
+            saved[i] = (snap, snap._data, None, 0, -1)
+
+
 from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _function.Tensor = _engine.Tensor = Tensor
+
+
+_NONLEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 def _rebuild(arr, rg, cls=None):

@@ -318,7 +318,7 @@ def _safe_globals_table():
         "collections.OrderedDict": collections.OrderedDict,
         "collections.Counter": collections.Counter,
         "builtins.set": set, "builtins.frozenset": frozenset, "builtins.bytearray": bytearray,
-        "builtins.complex": complex, "builtins.slice": slice,
+        "builtins.complex": complex, "builtins.slice": slice, "builtins.bytes": bytes,
         "_codecs.encode": _codecs_encode,
         "torch.Size": Size,
         "torch.device": _device,
@@ -397,21 +397,36 @@ _UNSAFE_HINT = ("In PyTorch 2.6 and tapegrad, `weights_only` defaults to True. R
                 "if you got the file from a trusted source.")
 
 
+class _RefusedGlobal(pickle.UnpicklingError):
+    """A weights-only load met a global outside the allow-list (or one tapegrad has no equivalent for)."""
+
+
+def _unsupported(module, name):
+    full = f"{module}.{name}"
+    if full in _torch_known_unsupported or (module == "torch" and name in _UNSUPPORTED_TORCH_DTYPES):
+        return _RefusedGlobal(f"tapegrad cannot load this checkpoint: it uses {full}, which tapegrad does not "
+                              "support")
+    return None
+
+
 def _refuse_global(module, name):
     full = f"{module}.{name}"
-    if full.startswith("torch.") and full in _torch_known_unsupported:
-        detail = f"tapegrad does not support {full} (it has no equivalent for it)"
-    else:
-        detail = (f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
-                  f"`tapegrad.serialization.add_safe_globals([{name}])` or the "
-                  f"`tapegrad.serialization.safe_globals([{name}])` context manager to allowlist this global if "
-                  "you trust this class/function.")
-    return pickle.UnpicklingError(
+    err = _unsupported(module, name)
+    if err is not None:
+        return err
+    return _RefusedGlobal(
         "Weights only load failed. This file can still be loaded, to do so you have two options, do those steps "
         f"only if you trust the source of the checkpoint.\n\t(1) {_UNSAFE_HINT}\n\t(2) Alternatively, to load "
-        "with `weights_only=True` allowlist what the file needs.\n\tWeightsUnpickler error: " + detail)
+        "with `weights_only=True` allowlist what the file needs.\n\tWeightsUnpickler error: Unsupported global: "
+        f"GLOBAL {full} was not an allowed global by default. Please use "
+        f"`tapegrad.serialization.add_safe_globals([{name}])` or the "
+        f"`tapegrad.serialization.safe_globals([{name}])` context manager to allowlist this global if "
+        "you trust this class/function.")
 
 
+_UNSUPPORTED_TORCH_DTYPES = {"complex128", "cdouble", "complex32", "chalf", "uint16", "uint32", "uint64",
+                              "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "qint8", "quint8",
+                              "qint32", "bits8", "bits16"}
 _torch_known_unsupported = {
     "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_nested_tensor",
     "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_wrapper_subclass",
@@ -419,14 +434,20 @@ _torch_known_unsupported = {
 }
 
 
-class _WeightsOnlyUnpickler(pickle.Unpickler):
-    """Constructs only allow-listed globals; everything else is refused by name before it is looked up."""
+class _WeightsOnlyUnpickler:
+    """A restricted unpickler (PyTorch's weights-only unpickler, re-done): it interprets the pickle opcodes
+    itself, so that nothing but allow-listed globals is ever looked up or called, only allow-listed
+    classes are instantiated, and BUILD/APPEND/SETITEM touch only containers, tensors and user-allowed
+    types (a pickle cannot, say, set attributes on a dtype or a function)."""
 
-    def __init__(self, file, persistent_load=None):
-        super().__init__(file)
+    def __init__(self, file, persistent_load=None, encoding="ASCII", errors="strict"):
+        self._read, self._readline = file.read, file.readline
         self._pload = persistent_load
+        self._encoding, self._errors = encoding, errors
 
     def find_class(self, module, name):
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise pickle.UnpicklingError("STACK_GLOBAL requires str module and name")
         module, name = _fix_name(module, name)
         full = f"{module}.{name}"
         obj = _safe_table().get(full)
@@ -440,6 +461,279 @@ class _WeightsOnlyUnpickler(pickle.Unpickler):
         if self._pload is None:
             raise pickle.UnpicklingError("unexpected persistent id in this part of the checkpoint")
         return self._pload(pid)
+
+    def load(self):
+        try:
+            return self._load()
+        except (IndexError, KeyError, struct.error, ValueError, UnicodeDecodeError, OverflowError) as e:
+            if isinstance(e, pickle.UnpicklingError):
+                raise
+            raise pickle.UnpicklingError(f"malformed pickle in checkpoint ({type(e).__name__}: {e})") from None
+
+    def _decode(self, value):
+        if self._encoding == "bytes":
+            return value
+        return value.decode(self._encoding, self._errors)
+
+    def _callable_ok(self, func):
+        return any(func is v for v in _safe_callables()) or any(func is v for v in _USER_SAFE.values())
+
+    def _load(self):
+        read, readline = self._read, self._readline
+        unpack = struct.unpack
+        stack, metastack, memo = [], [], {}
+
+        def pop_mark():
+            nonlocal stack
+            items = stack
+            stack = metastack.pop()
+            return items
+
+        def exact(n):
+            data = read(n)
+            if len(data) != n:
+                raise pickle.UnpicklingError("pickle data was truncated")
+            return data
+
+        while True:
+            key = read(1)
+            if not key:
+                raise pickle.UnpicklingError("pickle data was truncated")
+            op = key[0]
+            if op == 0x71:  # BINPUT
+                memo[exact(1)[0]] = stack[-1]
+            elif op == 0x68:  # BINGET
+                stack.append(memo[exact(1)[0]])
+            elif op == 0x58:  # BINUNICODE
+                (n,) = unpack("<I", exact(4))
+                stack.append(str(exact(n), "utf-8", "surrogatepass"))
+            elif op == 0x28:  # MARK
+                metastack.append(stack)
+                stack = []
+            elif op == 0x4B:  # BININT1
+                stack.append(exact(1)[0])
+            elif op == 0x74:  # TUPLE
+                items = pop_mark()
+                stack.append(tuple(items))
+            elif op == 0x85:  # TUPLE1
+                stack[-1] = (stack[-1],)
+            elif op == 0x86:  # TUPLE2
+                stack[-2:] = [(stack[-2], stack[-1])]
+            elif op == 0x87:  # TUPLE3
+                stack[-3:] = [(stack[-3], stack[-2], stack[-1])]
+            elif op == 0x29:  # EMPTY_TUPLE
+                stack.append(())
+            elif op == 0x52:  # REDUCE
+                args = stack.pop()
+                func = stack[-1]
+                if not self._callable_ok(func):
+                    raise pickle.UnpicklingError(f"weights-only load: {func!r} may not be called (REDUCE)")
+                if not isinstance(args, tuple):
+                    raise pickle.UnpicklingError("REDUCE arguments must be a tuple")
+                stack[-1] = func(*args)
+            elif op == 0x51:  # BINPERSID
+                stack.append(self.persistent_load(stack.pop()))
+            elif op == 0x50:  # PERSID
+                stack.append(self.persistent_load(readline()[:-1].decode("ascii")))
+            elif op == 0x63:  # GLOBAL
+                module = readline()[:-1].decode("utf-8")
+                name = readline()[:-1].decode("utf-8")
+                stack.append(self.find_class(module, name))
+            elif op == 0x93:  # STACK_GLOBAL
+                name = stack.pop()
+                module = stack.pop()
+                stack.append(self.find_class(module, name))
+            elif op in (0x75, 0x73):  # SETITEMS, SETITEM
+                items = pop_mark() if op == 0x75 else [stack.pop(-2), stack.pop()]
+                target = stack[-1]
+                if not (type(target) in (dict, collections.OrderedDict, collections.Counter)
+                        or _user_type(target)):
+                    raise pickle.UnpicklingError(f"weights-only load: cannot set items on {type(target).__name__}")
+                for i in range(0, len(items), 2):
+                    target[items[i]] = items[i + 1]
+            elif op in (0x65, 0x61):  # APPENDS, APPEND
+                items = pop_mark() if op == 0x65 else [stack.pop()]
+                target = stack[-1]
+                if type(target) is list:
+                    target.extend(items)
+                elif _user_type(target):
+                    ext = getattr(target, "extend", None)
+                    if ext is not None:
+                        ext(items)
+                    else:
+                        for it in items:
+                            target.append(it)
+                else:
+                    raise pickle.UnpicklingError(f"weights-only load: cannot append to {type(target).__name__}")
+            elif op == 0x62:  # BUILD
+                state = stack.pop()
+                self._build(stack[-1], state)
+            elif op == 0x7D:  # EMPTY_DICT
+                stack.append({})
+            elif op == 0x5D:  # EMPTY_LIST
+                stack.append([])
+            elif op == 0x8F:  # EMPTY_SET
+                stack.append(set())
+            elif op == 0x90:  # ADDITEMS
+                items = pop_mark()
+                if type(stack[-1]) is not set:
+                    raise pickle.UnpicklingError(f"weights-only load: cannot add items to {type(stack[-1]).__name__}")
+                stack[-1].update(items)
+            elif op == 0x91:  # FROZENSET
+                items = pop_mark()
+                stack.append(frozenset(items))
+            elif op == 0x6C:  # LIST
+                items = pop_mark()
+                stack.append(list(items))
+            elif op == 0x64:  # DICT
+                items = pop_mark()
+                stack.append({items[i]: items[i + 1] for i in range(0, len(items), 2)})
+            elif op in (0x81, 0x92):  # NEWOBJ, NEWOBJ_EX
+                kwargs = stack.pop() if op == 0x92 else {}
+                args = stack.pop()
+                cls = stack.pop()
+                if not (isinstance(cls, type) and (cls in _SAFE_CLASSES or any(cls is v for v in _USER_SAFE.values()))):
+                    raise pickle.UnpicklingError(f"weights-only load: {cls!r} may not be instantiated (NEWOBJ)")
+                stack.append(cls.__new__(cls, *args, **kwargs))
+            elif op == 0x4A:  # BININT
+                stack.append(unpack("<i", exact(4))[0])
+            elif op == 0x4D:  # BININT2
+                stack.append(unpack("<H", exact(2))[0])
+            elif op == 0x8A:  # LONG1
+                n = exact(1)[0]
+                stack.append(int.from_bytes(exact(n), "little", signed=True))
+            elif op == 0x8B:  # LONG4
+                (n,) = unpack("<i", exact(4))
+                if n < 0:
+                    raise pickle.UnpicklingError("LONG pickle has negative byte count")
+                stack.append(int.from_bytes(exact(n), "little", signed=True))
+            elif op == 0x47:  # BINFLOAT
+                stack.append(unpack(">d", exact(8))[0])
+            elif op == 0x88:  # NEWTRUE
+                stack.append(True)
+            elif op == 0x89:  # NEWFALSE
+                stack.append(False)
+            elif op == 0x4E:  # NONE
+                stack.append(None)
+            elif op == 0x8C:  # SHORT_BINUNICODE
+                stack.append(str(exact(exact(1)[0]), "utf-8", "surrogatepass"))
+            elif op == 0x8D:  # BINUNICODE8
+                (n,) = unpack("<Q", exact(8))
+                stack.append(str(exact(n), "utf-8", "surrogatepass"))
+            elif op == 0x56:  # UNICODE
+                stack.append(str(readline()[:-1], "raw-unicode-escape"))
+            elif op == 0x43:  # SHORT_BINBYTES
+                stack.append(exact(exact(1)[0]))
+            elif op == 0x42:  # BINBYTES
+                stack.append(exact(unpack("<I", exact(4))[0]))
+            elif op == 0x8E:  # BINBYTES8
+                stack.append(exact(unpack("<Q", exact(8))[0]))
+            elif op == 0x96:  # BYTEARRAY8
+                stack.append(bytearray(exact(unpack("<Q", exact(8))[0])))
+            elif op == 0x55:  # SHORT_BINSTRING
+                stack.append(self._decode(exact(exact(1)[0])))
+            elif op == 0x54:  # BINSTRING
+                (n,) = unpack("<i", exact(4))
+                if n < 0:
+                    raise pickle.UnpicklingError("BINSTRING pickle has negative byte count")
+                stack.append(self._decode(exact(n)))
+            elif op == 0x53:  # STRING
+                data = readline()[:-1]
+                if len(data) >= 2 and data[0] == data[-1] and data[0] in b"\"'":
+                    data = data[1:-1]
+                else:
+                    raise pickle.UnpicklingError("the STRING opcode argument must be quoted")
+                import codecs
+
+                stack.append(self._decode(codecs.escape_decode(data)[0]))
+            elif op == 0x49:  # INT
+                data = readline()
+                if data == b"00\n":
+                    stack.append(False)
+                elif data == b"01\n":
+                    stack.append(True)
+                else:
+                    stack.append(int(data, 0))
+            elif op == 0x4C:  # LONG
+                val = readline()[:-1]
+                if val and val[-1] == ord("L"):
+                    val = val[:-1]
+                stack.append(int(val, 0))
+            elif op == 0x46:  # FLOAT
+                stack.append(float(readline()[:-1].decode("ascii")))
+            elif op == 0x67:  # GET
+                stack.append(memo[int(readline()[:-1])])
+            elif op == 0x6A:  # LONG_BINGET
+                stack.append(memo[unpack("<I", exact(4))[0]])
+            elif op == 0x70:  # PUT
+                i = int(readline()[:-1])
+                if i < 0:
+                    raise pickle.UnpicklingError("negative PUT argument")
+                memo[i] = stack[-1]
+            elif op == 0x72:  # LONG_BINPUT
+                memo[unpack("<I", exact(4))[0]] = stack[-1]
+            elif op == 0x94:  # MEMOIZE
+                memo[len(memo)] = stack[-1]
+            elif op == 0x30:  # POP
+                if stack:
+                    stack.pop()
+                else:
+                    pop_mark()
+            elif op == 0x31:  # POP_MARK
+                pop_mark()
+            elif op == 0x32:  # DUP
+                stack.append(stack[-1])
+            elif op == 0x80:  # PROTO
+                if exact(1)[0] > pickle.HIGHEST_PROTOCOL:
+                    raise pickle.UnpicklingError("unsupported pickle protocol")
+            elif op == 0x95:  # FRAME: frames only group the opcodes that follow
+                exact(8)
+            elif op == 0x2E:  # STOP
+                return stack.pop()
+            else:
+                names = {0x69: "INST", 0x6F: "OBJ", 0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4", 0x97: "NEXT_BUFFER",
+                         0x98: "READONLY_BUFFER"}
+                raise pickle.UnpicklingError(
+                    f"weights-only load: unsupported pickle opcode {names.get(op, hex(op))} in checkpoint")
+
+    def _build(self, inst, state):
+        if type(inst) in (collections.OrderedDict, collections.Counter):
+            dict_state = state[0] if isinstance(state, tuple) and len(state) == 2 else state
+            if dict_state:
+                if not isinstance(dict_state, dict):
+                    raise pickle.UnpicklingError("weights-only load: invalid state for BUILD")
+                inst.__dict__.update(dict_state)
+        elif isinstance(inst, Tensor):
+            _set_obj_state(inst, state)
+        elif _user_type(inst):
+            setstate = getattr(inst, "__setstate__", None)
+            if setstate is not None and not (isinstance(state, dict) and getattr(type(inst), "__setstate__", None)
+                                             is object.__dict__.get("__setstate__")):
+                setstate(state)
+            else:
+                dict_state, slot_state = state if isinstance(state, tuple) and len(state) == 2 else (state, None)
+                if dict_state:
+                    inst.__dict__.update(dict_state)
+                for k, v in (slot_state or {}).items():
+                    setattr(inst, k, v)
+        else:
+            raise pickle.UnpicklingError(f"weights-only load: cannot set the state of a {type(inst).__name__} "
+                                         "(BUILD)")
+
+
+def _user_type(obj):
+    t = type(obj)
+    return any(t is v for v in _USER_SAFE.values())
+
+
+_SAFE_CLASSES = (collections.OrderedDict, collections.Counter, set, frozenset, bytearray, complex)
+_CALLABLES = []
+
+
+def _safe_callables():
+    if not _CALLABLES:
+        _CALLABLES.extend(v for v in _safe_table().values() if callable(v) and not isinstance(v, _TypeMarker))
+    return _CALLABLES
 
 
 class _FullUnpickler(pickle.Unpickler):
@@ -461,6 +755,9 @@ class _FullUnpickler(pickle.Unpickler):
 
                 return Parameter
             return obj
+        err = _unsupported(module, name)
+        if err is not None:
+            raise err
         if module == "torch" or module.startswith("torch."):
             import importlib
 
@@ -864,9 +1161,11 @@ def _record_data_offset(zf, info):
 
 def _unpickle(fh, weights_only, persistent_load, pickle_load_args):
     if weights_only:
-        if pickle_load_args:
-            raise ValueError(f"weights-only load does not accept pickle arguments {sorted(pickle_load_args)}")
-        return _WeightsOnlyUnpickler(fh, persistent_load).load()
+        extra = set(pickle_load_args) - {"encoding", "errors"}
+        if extra:
+            raise ValueError(f"weights-only load accepts only the pickle arguments encoding and errors, got "
+                             f"{sorted(extra)}")
+        return _WeightsOnlyUnpickler(fh, persistent_load, **pickle_load_args).load()
     return _FullUnpickler(fh, persistent_load, **pickle_load_args).load()
 
 
@@ -878,11 +1177,12 @@ def _load_legacy(fh, map_location, weights_only, pickle_load_args):
 
     try:
         magic = small()
-    except pickle.UnpicklingError:
+    except _RefusedGlobal:
         raise
     except Exception as e:
-        raise pickle.UnpicklingError(f"not a tapegrad/PyTorch checkpoint (neither a zip archive nor the legacy "
-                                     f"format): {e}") from None
+        raise pickle.UnpicklingError("tapegrad.load: not a checkpoint (expected a zip archive written by "
+                                     "torch.save/tapegrad.save, PyTorch's legacy format, or a safetensors file): "
+                                     f"{type(e).__name__}: {e}") from None
     if magic != MAGIC_NUMBER:
         raise RuntimeError("Invalid magic number; corrupt file?")
     version = small()
@@ -965,8 +1265,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             weights_only = False
     if weights_only and pickle_module is not None and pickle_module is not pickle:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
-    pickle_load_args.pop("encoding", None) if weights_only and pickle_load_args.get("encoding") in (None, "utf-8",
-                                                                                                   "latin1") else None
     with contextlib.ExitStack() as stack:
         if _is_path(f):
             fh = stack.enter_context(open(f, "rb"))
@@ -999,13 +1297,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
             if _is_path(f):
                 return load_file(f, device=_safetensors_device(map_location))
             return _safetensors_load_bytes(fh.read(), _safetensors_device(map_location))
-        if head[:1] == b"\x80" or head[:1] == b"\x8a":  # a pickle: the legacy format
-            return _load_legacy(fh, map_location, weights_only, pickle_load_args)
-        if len(head) > 262 or _is_tar(fh):
+        if _is_tar(fh):
             raise NotImplementedError("tapegrad.load: this looks like PyTorch's oldest (tar) checkpoint format, "
                                       "which tapegrad does not read; re-save it with a recent torch.save")
-        raise pickle.UnpicklingError("tapegrad.load: not a checkpoint (expected a zip archive written by "
-                                     "torch.save/tapegrad.save, the legacy pickle format, or a safetensors file)")
+        return _load_legacy(fh, map_location, weights_only, pickle_load_args)  # PyTorch's pre-1.6 format
 
 
 def _is_tar(fh):

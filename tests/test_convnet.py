@@ -86,25 +86,45 @@ def _max_rel(tg_model, t_model):
     return worst
 
 
-@pytest.mark.parametrize("form", ["sequential", "net"])
-def test_convnet_matches_torch(form):
-    x, y = _load(2000)
+def _pair_of_models(form, dtype="float32"):
     torch.manual_seed(0)
     t_model = _models(torch)[form]
     tg_model = _models(tapegrad)[form]
+    if dtype == "float64":
+        t_model, tg_model = t_model.double(), tg_model.double()
     _copy_state(t_model, tg_model)
     assert _max_rel(tg_model, t_model) == 0.0
-    # the batches really hold ties inside max-pool windows
+    return tg_model, t_model
+
+
+@pytest.mark.parametrize("form", ["sequential", "net"])
+def test_convnet_matches_torch(form):
+    x, y = _load(2000)
+    # the batches really hold ties inside max-pool windows (flat backgrounds)
     assert (x[:100] == x[:100].min()).mean() > 0.5
+    tg_model, t_model = _pair_of_models(form)
 
     tg_losses = _train(tapegrad, tg_model, x, y, 5)
     t_losses = _train(torch, t_model, x, y, 5)
     np.testing.assert_allclose(tg_losses, t_losses, rtol=1e-4)
     assert _max_rel(tg_model, t_model) < 1e-4
 
-    # 15 more steps (20 in all): still the same network, losses decreasing alike
+    # 15 more steps (20 in all). In float32 the two runs drift apart slowly (sums in a different
+    # order flip a near-tie now and then: ~1e-2 after 20 steps); a wrong max-pool backward
+    # (gradient spread over tied maxima) is already 1e-2 off after one step and ~0.2 after 20.
     tg_losses += _train(tapegrad, tg_model, x[500:], y[500:], 15)
     t_losses += _train(torch, t_model, x[500:], y[500:], 15)
-    assert _max_rel(tg_model, t_model) < 1e-3
-    np.testing.assert_allclose(tg_losses, t_losses, rtol=1e-2, atol=1e-3)
-    assert tg_losses[-1] < tg_losses[0]
+    assert _max_rel(tg_model, t_model) < 5e-2
+    np.testing.assert_allclose(tg_losses, t_losses, rtol=2e-2)
+    assert np.mean(tg_losses[-5:]) < np.mean(tg_losses[:5])
+
+
+def test_convnet_float64_20_steps_exact():
+    """In float64 rounding cannot flip ties: 20 SGD steps stay equal to PyTorch's to ~1e-15."""
+    x, y = _load(2000)
+    x = x.astype(np.float64)
+    tg_model, t_model = _pair_of_models("sequential", "float64")
+    tg_losses = _train(tapegrad, tg_model, x, y, 20)
+    t_losses = _train(torch, t_model, x, y, 20)
+    np.testing.assert_allclose(tg_losses, t_losses, rtol=1e-12)
+    assert _max_rel(tg_model, t_model) < 1e-12

@@ -78,6 +78,31 @@ def test_batch_norm_without_running_stats(rng):
                                                                                     np.zeros(4, "float32")])
 
 
+def test_batch_norm_empty_batch_keeps_running_stats():
+    m1, m2 = tnn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    x = tg.zeros(0, 3, requires_grad=True)
+    y = m1(x)
+    y.sum().backward()
+    m2(torch.zeros(0, 3))
+    assert tuple(y.shape) == (0, 3) and tuple(x.grad.shape) == (0, 3)
+    assert m1.running_mean.tolist() == m2.running_mean.tolist() == [0.0] * 3
+    assert m1.running_var.tolist() == m2.running_var.tolist() == [1.0] * 3
+
+
+def test_norm_outputs_may_be_modified_in_place(rng):
+    x = rng.standard_normal((4, 3, 2))
+    w = rng.standard_normal(3)
+
+    def call(F, L, x, w):
+        y = F.batch_norm(x, None, None, w, None, training=True)
+        y.add_(2)  # as an in-place activation after the layer would
+        z = F.layer_norm(x, (3, 2))
+        z.add_(1)
+        return y * z
+
+    compare(call, [x, w])
+
+
 def test_batch_norm_gradcheck(rng):
     x = tg.tensor(rng.standard_normal((4, 2, 3)), requires_grad=True)
     w = tg.tensor(rng.standard_normal(2), requires_grad=True)
@@ -172,11 +197,11 @@ def test_batchnorm_state_dict_roundtrip_and_old_checkpoint():
 
 # ---------------------------------------------------------------- layer_norm
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape,ns", [((4, 6), (6,)), ((2, 3, 4), (3, 4)), ((2, 3, 4), 4), ((5,), (5,))])
+@pytest.mark.parametrize("shape,ns", [((4, 6), (6,)), ((2, 3, 4), (3, 4)), ((2, 3, 4), [4]), ((5,), (5,))])
 @pytest.mark.parametrize("affine", ["both", "none", "weight", "bias"])
 def test_layer_norm_functional(rng, dtype, shape, ns, affine):
     x = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
-    nshape = (ns,) if isinstance(ns, int) else ns
+    nshape = tuple(ns)
     w, b = rng.standard_normal(nshape).astype(dtype), rng.standard_normal(nshape).astype(dtype)
     if affine == "both":
         compare(lambda F, L, x, w, b: F.layer_norm(x, ns, w, b, eps=1e-3), [x, w, b])
@@ -225,7 +250,7 @@ def test_layernorm_module(rng, kwargs):
 
 # ---------------------------------------------------------------- group_norm / instance_norm
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape,groups", [((2, 6, 5), 3), ((3, 4, 2, 3), 2), ((2, 4), 4), ((2, 6, 2, 2), 1)])
+@pytest.mark.parametrize("shape,groups", [((2, 6, 5), 3), ((3, 4, 2, 3), 2), ((3, 8), 2), ((2, 6, 2, 2), 1)])
 def test_group_norm(rng, dtype, shape, groups):
     x = (rng.standard_normal(shape) * 2 - 1).astype(dtype)
     C = shape[1]
@@ -310,7 +335,7 @@ def test_rms_norm(rng, dtype, eps):
     x = rng.standard_normal((3, 2, 4)).astype(dtype)
     w = rng.standard_normal((2, 4)).astype(dtype)
     compare(lambda F, L, x, w: F.rms_norm(x, (2, 4), w, eps=eps), [x, w])
-    compare(lambda F, L, x: F.rms_norm(x, 4, eps=eps), [x])
+    compare(lambda F, L, x: F.rms_norm(x, (4,), eps=eps), [x])
     for kwargs in [{}, {"elementwise_affine": False}, {"eps": 1e-2}]:
         m1, m2 = tnn.RMSNorm(4, **kwargs), torch.nn.RMSNorm(4, **kwargs)
         if dtype == "float64":
@@ -332,3 +357,34 @@ def test_norms_keep_float32(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         TF.batch_norm(x, None, None, training=True).sum().backward()
+
+
+def test_training_loop_with_batchnorm_and_cross_entropy_matches_torch(rng):
+    """A few SGD steps of x -> matmul -> BatchNorm1d -> relu -> matmul -> CrossEntropyLoss, in both frameworks."""
+    W1 = (rng.standard_normal((12, 8)) * 0.3).astype("float32")
+    W2 = (rng.standard_normal((8, 4)) * 0.3).astype("float32")
+    X = rng.standard_normal((32, 12)).astype("float32")
+    Y = rng.integers(0, 4, 32)
+
+    def run(L, nn):
+        w1, w2 = L.tensor(W1.copy(), requires_grad=True), L.tensor(W2.copy(), requires_grad=True)
+        bn, ce = nn.BatchNorm1d(8), nn.CrossEntropyLoss(label_smoothing=0.1)
+        params = [w1, w2, bn.weight, bn.bias]
+        x, y = L.tensor(X), L.tensor(Y)
+        losses = []
+        for _ in range(5):
+            loss = ce(bn(x @ w1).relu() @ w2, y)
+            for p in params:
+                p.grad = None
+            loss.backward()
+            with L.no_grad():
+                for p in params:
+                    p -= 0.1 * p.grad
+            losses.append(loss.item())
+        bn.eval()
+        return losses, bn(x @ w1).detach().numpy(), bn.running_var.numpy().copy()
+
+    (l1, e1, v1), (l2, e2, v2) = run(tg, tnn), run(torch, torch.nn)
+    np.testing.assert_allclose(l1, l2, rtol=1e-5)
+    np.testing.assert_allclose(e1, e2, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(v1, v2, rtol=1e-5)

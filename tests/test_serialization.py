@@ -286,6 +286,39 @@ def test_out_of_bounds_strides_are_refused():
         tapegrad.load(_archive(_tensor_pickle((2, 2), (2, 1)), {"0": raw[:8]}))
 
 
+@pytest.mark.parametrize("protocol", range(6))
+def test_weights_only_unpickler_reads_plain_data_in_every_protocol(protocol):
+    shared = [1, 2]
+    od = collections.OrderedDict(x=1)
+    od._metadata = {"": {"version": 1}}
+    objs = [None, True, 0, -1, 255, 65536, -2 ** 31, 2 ** 70, -2 ** 70, 1.5, "h\u00e9llo", "x" * 300, b"ab",
+            b"x" * 300, bytearray(b"ab"), [1, [2, [3]]], (), (1,), (1, 2), (1, 2, 3, 4), {"a": 1, 2: [3]}, {1, 2},
+            frozenset({1}), collections.Counter("aab"), 1 + 2j, slice(1, 2, 3), [shared, shared], od]
+    for obj in objs:
+        got = serialization._WeightsOnlyUnpickler(io.BytesIO(pickle.dumps(obj, protocol=protocol))).load()
+        assert got == obj and type(got) is type(obj)
+    got = serialization._WeightsOnlyUnpickler(io.BytesIO(pickle.dumps([shared, shared, od], protocol=protocol))).load()
+    assert got[0] is got[1] and got[2]._metadata == od._metadata
+
+
+@pytest.mark.parametrize("payload,message", [
+    # BUILD on the float32 dtype object: would rewrite tapegrad.float32 for the whole process
+    (b"\x80\x02ctorch\nfloat32\nN}X\x02\x00\x00\x00npK\x01s\x86b.", "cannot set the state"),
+    # BUILD on an allowed function (its __defaults__)
+    (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\nN}X\x0c\x00\x00\x00__defaults__)s\x86b.", "cannot set"),
+    # calling something that is not an allowed callable (a dtype)
+    (b"\x80\x02ctorch\nfloat32\n)R.", "may not be called"),
+    # INST names a class without going through the allow-list
+    (b"(ios\nsystem\nS'true'\np0\n.", "INST"),
+    # SETITEM on a torch.Size
+    (b"\x80\x02ctorch\nSize\n)R" + b"K\x00K\x01s.", "cannot set items"),
+])
+def test_weights_only_unpickler_refuses_crafted_opcodes(payload, message):
+    with pytest.raises(pickle.UnpicklingError, match=message):
+        serialization._WeightsOnlyUnpickler(io.BytesIO(payload)).load()
+    assert tapegrad.float32.np == np.float32 and tapegrad.ones(1).dtype is tapegrad.float32
+
+
 def test_not_a_checkpoint():
     with pytest.raises(pickle.UnpicklingError, match="not a checkpoint"):
         tapegrad.load(io.BytesIO(b"hello world, this is text"))
@@ -512,3 +545,29 @@ def test_safetensors_missing_package_message(monkeypatch, tmp_path):
         serialization.save_file({"x": tapegrad.ones(1)}, tmp_path / "x.safetensors")
     with pytest.raises(ImportError, match="pip install safetensors"):
         serialization.load_file(tmp_path / "x.safetensors")
+
+
+def test_module_state_dicts_interchange(tmp_path):
+    torch = pytest.importorskip("torch")
+    ours = tapegrad.nn.Linear(3, 2)
+    tapegrad.save(ours.state_dict(), tmp_path / "ours.pt")
+    theirs = torch.nn.Linear(3, 2)
+    theirs.load_state_dict(torch.load(tmp_path / "ours.pt"))
+    np.testing.assert_array_equal(theirs.weight.detach().numpy(), _np(ours.weight.detach()))
+    theirs = torch.nn.Linear(3, 2)
+    torch.save(theirs.state_dict(), tmp_path / "theirs.pt")
+    ours.load_state_dict(tapegrad.load(tmp_path / "theirs.pt"))
+    np.testing.assert_array_equal(_np(ours.bias.detach()), theirs.bias.detach().numpy())
+
+
+def test_whole_torch_module_needs_weights_only_false(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+    torch.save(net, tmp_path / "net.pt")
+    with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.container.Sequential"):
+        tapegrad.load(tmp_path / "net.pt")
+    ours = tapegrad.load(tmp_path / "net.pt", weights_only=False)  # torch.nn.* resolve to tapegrad.nn.*
+    assert isinstance(ours, tapegrad.nn.Sequential)
+    x = np.ones((1, 3), np.float32)
+    np.testing.assert_allclose(_np(ours(tapegrad.tensor(x)).detach()), net(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-6)

@@ -130,14 +130,14 @@ def _im2col_rows(x, g):
 
 
 def _col2im_rows(cols, N, C, g):
-    """Adjoint of _im2col_rows: (N*OH*OW, kh*kw*C) -> (N, C, H, W) contiguous."""
-    c6 = cols.reshape(N, g.OH, g.OW, g.kh, g.kw, C)
+    """Adjoint of _im2col_rows, from offset-major columns (kh*kw, N*OH*OW, C) -> (N, C, H, W) contiguous."""
+    c6 = cols.reshape(g.kh, g.kw, N, g.OH, g.OW, C)
     xp = np.zeros((N, g.Hp, g.Wp, C), dtype=cols.dtype)
     he, we = g.sh * (g.OH - 1) + 1, g.sw * (g.OW - 1) + 1
     for i in range(g.kh):
         for j in range(g.kw):
             h0, w0 = i * g.dh, j * g.dw
-            xp[:, h0:h0 + he:g.sh, w0:w0 + we:g.sw, :] += c6[:, :, :, i, j, :]
+            xp[:, h0:h0 + he:g.sh, w0:w0 + we:g.sw, :] += c6[i, j]
     return np.ascontiguousarray(xp[:, g.pt:g.pt + g.H, g.pl:g.pl + g.W, :].transpose(0, 3, 1, 2))
 
 
@@ -283,8 +283,9 @@ class Convolution(Function):
             gr = np.ascontiguousarray(gd.transpose(0, 2, 1)).reshape(N * L, O)
             if need_w:
                 gw = (gr.T @ cols).reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
-            if need_x:
-                gx = _col2im_rows(gr @ wr, N, C, g)
+            if need_x:   # one product per kernel offset, so that col2im adds contiguous blocks
+                wk = np.ascontiguousarray(w._data.reshape(O, C, g.kh * g.kw).transpose(2, 0, 1))
+                gx = _col2im_rows(np.matmul(gr, wk), N, C, g)
             if need_b:
                 gb = gr.sum(0)
         else:

@@ -148,7 +148,7 @@ def _finish(arr, device, requires_grad):
                 arr = xp.asarray(arr)
     t = Tensor._make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        t._factory_rg()
     return t
 
 
@@ -225,7 +225,7 @@ def _filled(op, size, fill, dtype, device, requires_grad):
         arr = xp.full(shape, fill, dtype=dt.np)
     t = Tensor._make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        t._factory_rg()
     return t
 
 
@@ -402,7 +402,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 def _finish_rg(arr, requires_grad):
     t = Tensor._make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        t._factory_rg()
     return t
 
 

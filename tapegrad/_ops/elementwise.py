@@ -46,8 +46,8 @@ def _as_operand(x, op):
         return x.item()
     if isinstance(x, (Tensor, bool, int, float, complex)):
         return x
-    if isinstance(x, np.ndarray) and x.ndim == 0:
-        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.item() if x.ndim == 0 else Tensor._make(x)
     raise TypeError(f"{op}(): argument 'other' must be Tensor or Number, not {type(x).__name__}")
 
 

@@ -25,16 +25,25 @@ _SEQ_AS_TUPLE = (list, tuple, Tensor, slice, type(None), type(Ellipsis))
 _FULL = slice(None)
 
 
-def _convert_index(index, data):
-    """Split a PyTorch index into (basic, adv) for `data`, raising PyTorch's errors."""
+def _convert_index(index, data, check=True):
+    """Split a PyTorch index into (basic, adv) for `data`, raising PyTorch's errors. With check=False the
+    bounds of index tensors are left to NumPy (the caller re-runs with check=True to word its error)."""
     if index.__class__ is not tuple:
         if index.__class__ in _SIMPLE and index.__class__ is not bool:
+            if index.__class__ is slice and index.step is not None and index.step <= 0:
+                raise ValueError("step must be greater than zero")
             return (index,), None
+        if index.__class__ is Tensor and index._data.ndim and index._data.dtype.kind in "iu" and data.ndim:
+            arr, n = index._data, data.shape[0]  # x[idx], the common advanced index
+            if check and arr.size and (arr.max() >= n or arr.min() < -n):
+                bad = arr.reshape(-1)[np.argmax((arr.reshape(-1) >= n) | (arr.reshape(-1) < -n))]
+                raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
+            return (), (arr,)
         if index.__class__ is list and any(isinstance(p, _SEQ_AS_TUPLE) for p in index):
             index = tuple(index)  # PyTorch's legacy rule: a list of sequences is a tuple of indices
         else:
             index = (index,)
-    elif all(p.__class__ in _SIMPLE for p in index):
+    elif all(p.__class__ in _SIMPLE and (p.__class__ is not slice or p.step is None or p.step > 0) for p in index):
         return index, None
     shape = data.shape
     parts = []
@@ -108,7 +117,7 @@ def _convert_index(index, data):
             d += p.ndim
         else:
             n = shape[d]
-            if p.size and (p.max() >= n or p.min() < -n):
+            if check and p.size and (p.max() >= n or p.min() < -n):
                 bad = p.reshape(-1)[np.argmax((p.reshape(-1) >= n) | (p.reshape(-1) < -n))]
                 raise IndexError(f"index {bad} is out of bounds for dimension {len(arrays)} with size {n}")
             basic.append(_FULL)
@@ -126,9 +135,10 @@ def _convert_index(index, data):
 
 def _index_error(index, data, exc):
     """Re-raise NumPy's error for a basic index as PyTorch's (the fast path skips the checks)."""
-    index = index if isinstance(index, tuple) else (index,)
-    if all(p.__class__ in _SIMPLE for p in index):
-        _check_simple(index, data.shape)
+    if all(p.__class__ in _SIMPLE for p in (index if isinstance(index, tuple) else (index,))):
+        _check_simple(index if isinstance(index, tuple) else (index,), data.shape)
+    else:
+        _convert_index(index, data)
     raise exc
 
 
@@ -151,7 +161,10 @@ def _check_simple(index, shape):
 
 
 def _apply(x, basic, adv):
-    return x[basic] if adv is None else x[basic][adv]
+    if adv is None:
+        out = x[basic]  # integers everywhere give a NumPy scalar (a copy); PyTorch gives a 0-d view
+        return x[basic + (Ellipsis,)] if isinstance(out, np.generic) else out
+    return x[basic][adv]
 
 
 class Index(Function):
@@ -187,12 +200,12 @@ class IndexBackward(Function):
 def _getitem(self, index):
     data = self._data
     try:
-        basic, adv = _convert_index(index, data)
+        basic, adv = _convert_index(index, data, False)
         out = Index.apply(self, basic, adv)
     except IndexError as exc:
         _index_error(index, data, exc)
     if adv is None:
-        _view_of(out, self, lambda a: a[basic])
+        _view_of(out, self, lambda a: _apply(a, basic, None))
     return out
 
 
@@ -216,19 +229,19 @@ class IndexPut(Function):
 
 
 def _write(out, value, basic, adv, accumulate):
-    view = out[basic]
+    view = out[basic] if adv is not None else None  # out[basic] is a NumPy scalar, not a view, for x[0] of 1-d x
     try:
         if adv is None:
             if accumulate:
-                view += value
+                out[basic] += value
             else:
-                view[...] = value
+                out[basic] = value
         elif accumulate:
             np.add.at(view, adv, value)
         else:
             view[adv] = value
     except ValueError:
-        target = view.shape if adv is None else view[adv].shape
+        target = out[basic].shape if adv is None else view[adv].shape
         vs = list(np.shape(value))
         if adv is None:
             raise RuntimeError(f"The expanded size of the tensor ({target[-1] if target else 1}) must match the "
@@ -248,7 +261,7 @@ def _value_for(self, value):
 def _setitem(self, index, value):
     data = self._data
     try:
-        basic, adv = _convert_index(index, data)
+        basic, adv = _convert_index(index, data, False)
         value = _value_for(self, value)
         if not (grad_mode.GRAD[0] and (value._rg or self._rg)):
             self._check_inplace()
@@ -258,11 +271,13 @@ def _setitem(self, index, value):
             _write(data, value._data, basic, adv, False)
             self._version_ctr.v += 1
             return
+        if adv is None and self._rg and self.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        result = IndexPut.apply(self, value, basic, adv, False)
     except IndexError as exc:
         _index_error(index, data, exc)
-    if adv is None and self._rg and self.grad_fn is None:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-    self._inplace(IndexPut.apply(self, value, basic, adv, False), "setitem")
+    self._inplace(result, "setitem")
 
 
 def _indices_tuple(indices, op):
@@ -381,7 +396,10 @@ class Scatter(Function):
             count += 1 if include_self else (count == 0)
             out = out / count if out.dtype.kind == "f" else out // count
             count = count.astype(out.dtype, copy=False)
-        ctx.save_for_backward(index, x, src if hasattr(src, "shape") else None, out, count)
+        if reduce in ("sum", "mean"):
+            ctx.save_for_backward(index, None, None, None, count)
+        else:
+            ctx.save_for_backward(index, x, src if hasattr(src, "shape") else None, out, None)
         return out
 
     @staticmethod

@@ -51,6 +51,10 @@ for _name, _op in _OUT_OF_PLACE.items():
 _FAST = {"add_": np.add, "sub_": np.subtract, "mul_": np.multiply}
 
 
+_INT_RANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8)}
+
+
 def _fast_arith(name, ufunc, slow):
     """add_/sub_/mul_ without a graph: one ufunc call writing into the tensor's own memory."""
 
@@ -64,6 +68,9 @@ def _fast_arith(name, ufunc, slow):
                 return slow(self, other, alpha=alpha) if name != "mul_" else slow(self, other)
         elif isinstance(other, (int, float)) and not isinstance(other, bool):
             if isinstance(other, float) and d.dtype.kind not in "fc":
+                return slow(self, other, alpha=alpha) if name != "mul_" else slow(self, other)
+            if d.dtype.kind in "iu" and not (_INT_RANGE[d.dtype][0] <= other * alpha <= _INT_RANGE[d.dtype][1]):
+                # out of the dtype's range: PyTorch wraps around, NumPy 2 would raise; the slow path wraps
                 return slow(self, other, alpha=alpha) if name != "mul_" else slow(self, other)
             o = other
         else:
@@ -146,9 +153,8 @@ def copy_(self, src, non_blocking=False):
         src = Tensor._make(np.asarray(src))
     try:
         np.broadcast_shapes(src._data.shape, self._data.shape)
-    except ValueError:
-        raise RuntimeError(f"copy_: the size of tensor a ({list(self.shape)}) must match the size of tensor b "
-                           f"({list(src.shape)}) or be broadcastable to it") from None
+    except ValueError as exc:
+        raise E._broadcast_error("copy_", exc, self._data, src._data) from None
     return _assign(self, src, "copy_")
 
 

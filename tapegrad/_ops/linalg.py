@@ -524,13 +524,16 @@ def linalg_cross(input, other, *, dim=-1):
     from .movement import broadcast_tensors, stack
 
     if input.dim() != other.dim():
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions (got {input.dim()} and "
-                           f"{other.dim()})")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     d = _wrap_dim(dim, input.dim(), "linalg.cross")
-    if input.shape[d] != 3 or other.shape[d] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[d]} and "
-                           f"{other.shape[d]}")
-    a, b = broadcast_tensors(input, other) if input.shape != other.shape else (input, other)
+    sa, sb = tuple(input.shape), tuple(other.shape)
+    if sa[d] != 3 or sb[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {sa[d]} and {sb[d]}")
+    try:
+        a, b = broadcast_tensors(input, other) if sa != sb else (input, other)
+    except RuntimeError:
+        raise RuntimeError(f"linalg.cross: inputs of shapes {list(input.shape)} and {list(other.shape)} cannot be "
+                           "broadcast") from None
     a0, a1, a2 = a.unbind(d)
     b0, b1, b2 = b.unbind(d)
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
@@ -600,7 +603,7 @@ def linalg_vander(x, *, N=None):
         raise RuntimeError("linalg.vander: x must have at least one dimension")
     n = x.shape[-1] if N is None else N
     if n <= 1:
-        return x.new_ones(tuple(x.shape) + (max(n, 0),))
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}.")
     cols = cat([x.new_ones(tuple(x.shape) + (1,)), x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1)
     return cols.cumprod(-1)
 
@@ -724,13 +727,17 @@ def solve(A, B, *, left=True, out=None):
     if A._data.dtype != B._data.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
                            f"{_type_name(A._data.dtype)} and B of type {_type_name(B._data.dtype)} instead")
-    if not left:
-        return solve(A.mT, B.mT).mT
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if not left:  # X A = B; like PyTorch, B must be a matrix (or batch of them) here
+        if vector:
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation XA = B "
+                               f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-1]}x1)")
+        return solve(A.mT, B.mT).mT
     n = A.shape[-1]
-    if (B.shape[-1] if vector else (B.shape[-2] if B.dim() > 1 else -1)) != n:
+    if (B.shape[-1] if vector else B.shape[-2]) != n:
+        rows, cols = (B.shape[-1], 1) if vector else tuple(B.shape[-2:])
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-                           f"({A.shape[-2]}x{A.shape[-1]} and {'x'.join(str(s) for s in B.shape[-2:])})")
+                           f"({A.shape[-2]}x{A.shape[-1]} and {rows}x{cols})")
     if vector:
         return Solve.apply(A, B.unsqueeze(-1)).squeeze(-1)
     return Solve.apply(A, B)
@@ -757,20 +764,15 @@ class Det(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # g det(A) A^-T; like PyTorch, an exactly singular matrix (det == 0) gets a zero gradient
         a, d = ctx.saved_tensors
-        gd = (g * d).unsqueeze(-1).unsqueeze(-1)
-        if not bool((d._data == 0).any()):
-            try:
-                return gd * Inv.apply(a).mT
-            except LinAlgError:
-                pass
-        # singular: d det / dA is the cofactor matrix, from the SVD: det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh
-        u, s, vh = np.linalg.svd(a._data)
-        lo = np.cumprod(np.concatenate([np.ones_like(s[..., :1]), s[..., :-1]], -1), -1)
-        hi = np.cumprod(np.concatenate([np.ones_like(s[..., :1]), s[..., :0:-1]], -1), -1)[..., ::-1]
-        sign = np.linalg.det(u) * np.linalg.det(vh)
-        cof = (u * (lo * hi)[..., None, :]) @ vh * sign[..., None, None]
-        return g.unsqueeze(-1).unsqueeze(-1) * Tensor._make(cof.astype(a._data.dtype, copy=False))
+        singular = d._data == 0
+        if singular.any():
+            from .elementwise import where
+
+            eye = Tensor._make(np.eye(a.shape[-1], dtype=a._data.dtype))
+            a = where(Tensor._make(singular[..., None, None]), eye, a)
+        return (g * d).unsqueeze(-1).unsqueeze(-1) * Inv.apply(a).mT
 
 
 def det(A):
@@ -786,7 +788,6 @@ class Slogdet(Function):
     def forward(ctx, a):
         sign, logabs = np.linalg.slogdet(a)
         sign, logabs = np.asarray(sign, dtype=a.dtype), np.asarray(logabs, dtype=a.dtype)
-        ctx.mark_non_differentiable(sign)
         ctx.set_materialize_grads(False)
         ctx.save_for_backward(a)
         return sign, logabs
@@ -865,19 +866,6 @@ def linalg_cholesky(A, *, upper=False, out=None):
 @tensor_method
 def cholesky(input, upper=False, *, out=None):
     return linalg_cholesky(input, upper=upper)
-
-
-def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
-    try:
-        L, info = linalg_cholesky(A, upper=upper), np.zeros(A.shape[:-2], np.int32)
-    except LinAlgError:
-        if check_errors:
-            raise
-        info = np.zeros(A.shape[:-2], np.int32).reshape(-1)
-        for k, m in enumerate(A._data.reshape((-1,) + A._data.shape[-2:])):
-            info[k] = _chol_fail(m)[1]
-        L, info = A.new_zeros(A.shape), info.reshape(A.shape[:-2])
-    return _return_type("linalg_cholesky_ex", ("L", "info"))(L, Tensor._make(info))
 
 
 @tensor_method
@@ -1184,10 +1172,10 @@ def matrix_power(input, n):
     if input.dim() < 2 or input.shape[-1] != input.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{input.shape[-2] if input.dim() > 1 else 1} by {input.shape[-1]} matrices")
-    if n == 0:
+    if n == 0:  # the identity, with a zero gradient (PyTorch's result is part of the graph too)
         from .creation import eye
 
-        return eye(input.shape[-1], dtype=input.dtype).expand(input.shape).clone()
+        return input.masked_fill(Tensor._make(np.ones((), bool)), 0) + eye(input.shape[-1], dtype=input.dtype)
     a = inv(input) if n < 0 else input
     n, result = abs(n), None
     while n:

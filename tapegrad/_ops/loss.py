@@ -71,7 +71,8 @@ _INDEX_DTYPES = ("int64", "uint8")
 
 
 def _class_target(op, input, target, weight, ignore_index):
-    """Validate (input, class-index target); return them as (N, C, *) and (N, *) arrays, the unbatched flag."""
+    """Validate (input, class-index target); return them as (N, C, *) and (N, *) arrays, the unbatched flag and
+    whether any target may equal ignore_index."""
     x, t = input._data, target._data
     if x.ndim < 1:
         raise ValueError(f"{op}: expected input of at least 1 dimension (C), (N, C) or (N, C, d1, ...), "
@@ -100,25 +101,30 @@ def _class_target(op, input, target, weight, ignore_index):
     if weight is not None and (weight._data.ndim != 1 or weight._data.shape[0] != C):
         raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no classes but got "
                            f"weight tensor of shape: {_shape_str(weight._data.shape)}")
+    may_ignore = False
     if t.size:
-        t64 = t.astype(np.int64, copy=False)
-        bad = ((t64 < 0) | (t64 >= C)) & (t64 != ignore_index)
-        if bool(bad.any()):
-            v = int(t64[bad].reshape(-1)[0])
-            raise IndexError(f"Target {v} is out of bounds. ({op}: class-index targets must lie in [0, {C}) for "
-                             f"input of size {_shape_str(input._data.shape)}, or equal ignore_index={ignore_index})")
-    return x, t, unbatched
+        tmin, tmax = int(t.min()), int(t.max())
+        if tmin < 0 or tmax >= C:
+            t64 = t.astype(np.int64, copy=False)
+            bad = ((t64 < 0) | (t64 >= C)) & (t64 != ignore_index)
+            if bool(bad.any()):
+                v = int(t64[bad].reshape(-1)[0])
+                raise IndexError(f"Target {v} is out of bounds. ({op}: class-index targets must lie in [0, {C}) for "
+                                 f"input of size {_shape_str(input._data.shape)}, or equal "
+                                 f"ignore_index={ignore_index})")
+        may_ignore = tmin <= ignore_index <= tmax
+    return x, t, unbatched, may_ignore
 
 
-def _target_info(t, weight, ignore_index, dt):
+def _target_info(t, weight, ignore_index, dt, may_ignore=True):
     """Targets with ignored entries replaced by 0, the valid mask (None when all are valid), the per-target
     weights (None without weight) and the 'mean' denominator."""
     xp = _backend.array_module(t)
     t = t.astype(np.int64, copy=False)
-    valid = t != ignore_index
-    if bool(valid.all()):
+    valid = (t != ignore_index) if may_ignore else None
+    if valid is not None and bool(valid.all()):
         valid = None
-    else:
+    elif valid is not None:
         t = xp.where(valid, t, 0)
     w_t = None
     if weight is not None:
@@ -171,11 +177,11 @@ class CrossEntropy(Function):
     """log_softmax over axis 1 and the weighted, label-smoothed negative log-likelihood of class indices."""
 
     @staticmethod
-    def forward(ctx, x, t, weight, ignore_index, reduction, smoothing, need_grad):
+    def forward(ctx, x, t, weight, ignore_index, reduction, smoothing, need_grad, may_ignore):
         xp = _backend.array_module(x)
         dt = x.dtype
         C = x.shape[1]
-        t, valid, w_t, denom = _target_info(t, weight, ignore_index, dt)
+        t, valid, w_t, denom = _target_info(t, weight, ignore_index, dt, may_ignore)
         shifted = x - x.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
@@ -212,7 +218,7 @@ class CrossEntropy(Function):
         C = pd.shape[1]
         t, valid, w_t, eps, weight = ctx.t, ctx.valid, ctx.w_t, ctx.smoothing, ctx.weight
         if grad_mode.GRAD[0]:
-            return _ce_backward_graph(ctx, g, x) + (None,) * 6
+            return _ce_backward_graph(ctx, g, x) + (None,) * 7
         s = _scale(g, ctx.reduction, ctx.denom, dt)  # () or the target's shape
         s_valid = s if valid is None else np.where(valid, s, 0)  # d(output)/d(per-sample loss), 0 where ignored
         c_t = s_valid if w_t is None else s_valid * w_t  # coefficient of the target class
@@ -230,7 +236,7 @@ class CrossEntropy(Function):
             sv = sv if sv.ndim == 0 else np.expand_dims(sv, 1)
             wb = dt.type(1.0) if weight is None else weight.astype(dt, copy=False).reshape((1, C) + (1,) * (nd - 2))
             gx -= (eps / C) * sv * wb
-        return Tensor._make(gx.reshape(x._data.shape)), None, None, None, None, None, None
+        return Tensor._make(gx.reshape(x._data.shape)), None, None, None, None, None, None, None
 
 
 def _class_coefficients(ctx, shape, dt):
@@ -275,9 +281,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         bad = "input" if not isinstance(input, Tensor) else "target"
         raise TypeError(f"cross_entropy(): argument '{bad}' must be Tensor, not "
                         f"{type(input if bad == 'input' else target).__name__}")
-    if not input.is_floating_point():
+    if input._data.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: expected a floating point input (logits), got {input.dtype}")
-    if target.is_floating_point():
+    if target._data.dtype.kind == "f":
         if target._data.shape != input._data.shape:
             raise RuntimeError(
                 f"expected target dtype to be Long or Byte, but got {target.dtype.name.capitalize()} (cross_entropy: "
@@ -285,11 +291,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                 f"{_shape_str(input._data.shape)}, got target of size {_shape_str(target._data.shape)}; "
                 f"class-index targets must be int64)")
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_smoothing)
-    x, t, unbatched = _class_target("cross_entropy", input, target, weight, ignore_index)
+    x, t, unbatched, may_ignore = _class_target("cross_entropy", input, target, weight, ignore_index)
     need = grad_mode.GRAD[0] and input._rg
     inp = input.unsqueeze(0) if unbatched else input
     out = CrossEntropy.apply(inp, t, None if weight is None else weight._data, int(ignore_index), reduction,
-                             float(label_smoothing), need)
+                             float(label_smoothing), need, may_ignore)
     if unbatched and reduction == "none":
         out = out.squeeze(0)
     return out
@@ -322,9 +328,9 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
 # ---------------------------------------------------------------- nll_loss (fused)
 class NLLLoss(Function):
     @staticmethod
-    def forward(ctx, x, t, weight, ignore_index, reduction):
+    def forward(ctx, x, t, weight, ignore_index, reduction, may_ignore):
         dt = x.dtype
-        t, valid, w_t, denom = _target_info(t, weight, ignore_index, dt)
+        t, valid, w_t, denom = _target_info(t, weight, ignore_index, dt, may_ignore)
         per = -_take_class(x, t)
         if w_t is not None:
             per = per * w_t
@@ -348,8 +354,8 @@ class NLLLoss(Function):
         _sub_at_class(mask, t, coef.astype(dt, copy=False))  # mask[n, t] = -coef
         gs = g.unsqueeze(1) if ctx.reduction == "none" else g
         if grad_mode.GRAD[0]:
-            return Tensor._make(mask) * gs, None, None, None, None
-        return Tensor._make(mask * gs._data), None, None, None, None
+            return Tensor._make(mask) * gs, None, None, None, None, None
+        return Tensor._make(mask * gs._data), None, None, None, None, None
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -359,9 +365,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.name.capitalize()} "
                            f"(nll_loss: targets are class indices of int64; input has size "
                            f"{_shape_str(input._data.shape)}, target has size {_shape_str(target._data.shape)})")
-    x, t, unbatched = _class_target("nll_loss", input, target, weight, ignore_index)
+    x, t, unbatched, may_ignore = _class_target("nll_loss", input, target, weight, ignore_index)
     inp = input.unsqueeze(0) if unbatched else input
-    out = NLLLoss.apply(inp, t, None if weight is None else weight._data, int(ignore_index), reduction)
+    out = NLLLoss.apply(inp, t, None if weight is None else weight._data, int(ignore_index), reduction, may_ignore)
     if unbatched and reduction == "none":
         out = out.squeeze(0)
     return out

@@ -6,6 +6,8 @@ What PyTorch returns as a view shares memory here too: the output array is a Num
 input's, the output remembers its base and how to re-derive itself from it (`_view_fn`), and it
 shares the base's version counter.
 """
+import weakref
+
 import numpy as np
 
 from .. import _dtype
@@ -20,14 +22,26 @@ __all__ = ["reshape", "flatten", "unflatten", "narrow", "split", "chunk", "unbin
 
 
 def _view_of(out, inp, fn):
-    """Record that `out` is a view of `inp` obtained by array function `fn`."""
+    """Record that `out` is a view of `inp` obtained by array function `fn`. A differentiable view of a
+    non-leaf is also remembered (weakly) by its base, so an in-place write can update its history."""
     base = inp._base
     if base is None:
-        out._base, out._view_fn = inp, fn
+        base = out._base = inp
+        out._view_fn = fn
     else:
         prev = inp._view_fn
         out._base, out._view_fn = base, (lambda a: fn(prev(a)))
     out._version_ctr = inp._version_ctr
+    if out._rg and "_inplace_error" in inp.__dict__:
+        out.__dict__["_inplace_error"] = inp.__dict__["_inplace_error"]
+    if out._rg and base.grad_fn is not None:
+        refs = base.__dict__.get("_views")
+        if refs is None:
+            refs = base.__dict__["_views"] = []
+        refs.append(weakref.ref(out))
+        n = len(refs)
+        if n >= 32 and not n & (n - 1):  # now and then, forget the views that are gone
+            refs[:] = [r for r in refs if r() is not None]
     return out
 
 
@@ -683,11 +697,24 @@ class SplitWithSizes(Split):
     pass
 
 
-def _split_at(input, axis, bounds, cls=Split):
-    outs = cls.apply(input, axis, bounds)
-    for o, (lo, hi) in zip(outs, bounds):
-        _view_of(o, input, _slicer(axis, lo, hi))
+_MULTI_VIEW = ("Output {} of {} is a view and is being modified inplace. This view is the output of a function "
+               "that returns multiple views. Such functions do not allow the output views to be modified inplace. "
+               "You should replace the inplace operation by an out-of-place one.")
+
+
+def _multi_views(outs, input, fns, name):
+    """Register the outputs of split/unbind as views; like PyTorch, refuse in-place writes on them
+    (and their views) when they require grad."""
+    for i, (o, fn) in enumerate(zip(outs, fns)):
+        _view_of(o, input, fn)
+        if name and o._rg:
+            o.__dict__["_inplace_error"] = _MULTI_VIEW.format(i, name)
     return outs
+
+
+def _split_at(input, axis, bounds, cls=Split, name=None):
+    outs = cls.apply(input, axis, bounds)
+    return _multi_views(outs, input, [_slicer(axis, lo, hi) for lo, hi in bounds], cls.__name__ if name is None else name)
 
 
 def _bounds(sizes):
@@ -745,9 +772,9 @@ def tensor_split(input, indices_or_sections, dim=0):
         if k <= 0:
             raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
-        return _split_at(input, axis, _bounds([q + 1] * r + [q] * (k - r)))
+        return _split_at(input, axis, _bounds([q + 1] * r + [q] * (k - r)), name="")
     cuts = [0] + [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in ios] + [n]
-    return _split_at(input, axis, tuple((cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)))
+    return _split_at(input, axis, tuple((cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)), name="")
 
 
 @tensor_method
@@ -780,7 +807,7 @@ def select(input, dim, index):
     if index < -n or index >= n:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
                          f"dimension {axis}")
-    idx = (slice(None),) * axis + (index,)
+    idx = (slice(None),) * axis + (index, Ellipsis)  # Ellipsis: a 0-d view, not a NumPy scalar
     return _as_view(Select, input, lambda a: a[idx])
 
 
@@ -788,7 +815,8 @@ class Unbind(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
-        return tuple(np.moveaxis(x, axis, 0))
+        moved = np.moveaxis(x, axis, 0)
+        return tuple(moved[i, ...] for i in range(moved.shape[0]))
 
     @staticmethod
     def backward(ctx, *grads):
@@ -802,10 +830,8 @@ def unbind(input, dim=0):
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     axis = _wrap_dim(dim, nd, "unbind")
     outs = Unbind.apply(input, axis)
-    for i, o in enumerate(outs):
-        idx = (slice(None),) * axis + (i,)
-        _view_of(o, input, lambda a, idx=idx: a[idx])
-    return outs
+    idx = [(slice(None),) * axis + (i, Ellipsis) for i in range(len(outs))]
+    return _multi_views(outs, input, [lambda a, ix=ix: a[ix] for ix in idx], "Unbind")
 
 
 def _diag_view(x, offset, d1, d2):
@@ -870,10 +896,24 @@ class AsStrided(AsView):
 
 def _rebase_view(view, value):
     """`view` was overwritten in place with `value`: its base's history becomes CopySlices, and the
-    view's own history a fresh view of the new base."""
+    view's own history (and that of every other view of the base) a fresh view of the new base."""
     base, fn = view._base, view._view_fn
     new_base = CopySlices.apply(base, value, fn)
     if new_base.grad_fn is not None:
         base.grad_fn, base._output_nr, base._rg = new_base.grad_fn, 0, True
-        v = AsStrided.apply(base, fn)
-        view.grad_fn, view._output_nr, view._rg = v.grad_fn, 0, True
+        _rederive(view)
+        _refresh_views(base, view)
+
+
+def _rederive(view):
+    v = AsStrided.apply(view._base, view._view_fn)
+    view.grad_fn, view._output_nr, view._rg = v.grad_fn, 0, True
+
+
+def _refresh_views(base, skip=None):
+    """After an in-place write on `base` (or through one of its views), its other views read the new
+    values: as PyTorch does, they get their history re-derived from the base's new one."""
+    for r in base.__dict__.get("_views", ()):
+        v = r()
+        if v is not None and v is not skip and v._base is base:
+            _rederive(v)

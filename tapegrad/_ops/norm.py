@@ -69,7 +69,10 @@ class BatchNorm(Function):
         C = shape[1]
         M = x3.size // C if C else 0
         dt = x.dtype
-        if training:
+        if training and M == 0:  # an empty batch: nothing to normalise, running statistics stay as they are
+            mean, invstd = np.zeros(C, dt), np.ones(C, dt)
+            xc = _as3(x).copy()
+        elif training:
             mean = (_csum(x3) / M).astype(dt, copy=False)
             xc = x3 - _bc(mean, nd)
             var = (_cdot(xc, xc) / M).astype(dt, copy=False)
@@ -102,7 +105,7 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad
         if grad_mode.GRAD[0]:
             return _bn_backward_graph(ctx, g, x, weight) + (None,) * 5
-        invstd, M = ctx.invstd, ctx.M
+        invstd, M = ctx.invstd, max(ctx.M, 1)
         gd = g._data
         if gd.dtype != x._data.dtype:
             gd = gd.astype(x._data.dtype)
@@ -228,13 +231,15 @@ class LayerNorm(Function):
         invstd = (1.0 / np.sqrt(var.astype(x.dtype, copy=False) + eps))[:, None]
         xhat *= invstd
         if weight is None and bias is None:
-            y = xhat
+            # the output is xhat itself: the caller may modify it in place, so backward recomputes xhat
+            y, saved, ctx.mean = xhat, None, mean
         else:
-            y = xhat * weight.reshape(-1) if weight is not None else xhat.copy()
-            if bias is not None:
+            y = xhat * weight.reshape(-1) if weight is not None else xhat + bias.reshape(-1)
+            if bias is not None and weight is not None:
                 y += bias.reshape(-1)
+            saved = xhat
         ctx.eps, ctx.nd, ctx.D, ctx.invstd = eps, nd, D, invstd
-        ctx.save_for_backward(x, weight, xhat)
+        ctx.save_for_backward(x, weight, saved)
         return y.reshape(shape)
 
     @staticmethod
@@ -244,7 +249,11 @@ class LayerNorm(Function):
         if grad_mode.GRAD[0]:
             return _ln_backward_graph(ctx, g, x, weight) + (None, None)
         D = ctx.D
-        xh = xhat._data.reshape(-1, D)
+        if xhat is None:
+            xh = x._data.reshape(-1, D) - ctx.mean
+            xh *= ctx.invstd
+        else:
+            xh = xhat._data.reshape(-1, D)
         gd = g._data
         if gd.dtype != xh.dtype:
             gd = gd.astype(xh.dtype)
@@ -407,12 +416,9 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if back:
         parts.append(sq.new_zeros((sq.shape[0], back) + tuple(sq.shape[2:])))
     padded = cat(parts, 1) if len(parts) > 1 else sq
-    acc = None
-    for i in range(size):
-        win = padded.narrow(1, i, C) if i + C <= padded.shape[1] else None
-        if win is None:
-            break
-        acc = win if acc is None else acc + win
+    acc = padded.narrow(1, 0, C)
+    for i in range(1, size):  # the window sum over channels; `size` is small
+        acc = acc + padded.narrow(1, i, C)
     div = (acc * (alpha / size) + k) ** beta
     return input / div
 

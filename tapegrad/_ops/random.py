@@ -110,7 +110,7 @@ def _make(arr, device, requires_grad):
         arr = _backend.cupy().asarray(arr)
     t = Tensor._make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        t._factory_rg()
     return t
 
 

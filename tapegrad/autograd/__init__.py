@@ -84,12 +84,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots = _root_grads(outputs, _as_tuple(grad_outputs))
     got = run_backward(outputs, roots, retain_graph, create_graph, inputs=inputs)
     result = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         entry = got.get(id(t))
         if entry is None:
             if not (allow_unused or materialize_grads):
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
             result.append(t.new_zeros(t.shape) if materialize_grads else None)
         else:
             g = entry[1]

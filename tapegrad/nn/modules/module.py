@@ -16,7 +16,7 @@ from ...autograd import grad_mode
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter
 
-__all__ = ["Module", "RemovableHandle", "register_module_forward_pre_hook", "register_module_forward_hook"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -505,17 +505,21 @@ class Module:
             yield module
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        # pre-order, children in registration order, as PyTorch's recursive version (iterative: cheaper)
         if memo is None:
             memo = set()
-        if self not in memo:
+        stack = [(prefix, self)]
+        while stack:
+            pfx, mod = stack.pop()
+            if mod in memo:
+                continue
             if remove_duplicate:
-                memo.add(self)
-            yield prefix, self
-            for name, module in self._modules.items():
-                if module is None:
-                    continue
-                submodule_prefix = prefix + ("." if prefix else "") + name
-                yield from module.named_modules(memo, submodule_prefix, remove_duplicate)
+                memo.add(mod)
+            yield pfx, mod
+            children = mod._modules
+            if children:
+                dot = pfx + "." if pfx else ""
+                stack.extend([(dot + name, m) for name, m in reversed(children.items()) if m is not None])
 
     # ---------------------------------------------------------------- modes
     def train(self, mode=True):

@@ -14,9 +14,9 @@ import pickle
 import queue
 import random
 import sys
-import threading
 import traceback
 import warnings
+from typing import Generic, TypeVar
 
 from . import _collate
 from .dataset import IterableDataset
@@ -284,7 +284,10 @@ def _generate_state(base_seed, worker_id):
 
 
 # ---------------------------------------------------------------- DataLoader
-class DataLoader:
+T_co = TypeVar("T_co", covariant=True)
+
+
+class DataLoader(Generic[T_co]):
     """Combine a dataset with a sampler and iterate over batches (PyTorch's torch.utils.data.DataLoader).
 
     `pin_memory` is accepted and has no effect (tapegrad's CPU tensors need no pinning).
