@@ -487,7 +487,9 @@ class Tensor:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place operation.")
         if base is not None and self._rg and grad_mode.GRAD[0] and "_inplace_error" in self.__dict__:
-            raise RuntimeError(self.__dict__["_inplace_error"])  # e.g. an output of split (movement.py)
+            from ._ops.movement import _inplace_error
+
+            raise _inplace_error(self)  # an output of split or unbind
 
     def _inplace(self, result, op_name="in-place operation"):
         """Write `result` (computed out of place) into self and make self its value in the graph."""
@@ -513,6 +515,9 @@ class Tensor:
                                "Please clone() the tensor before performing the operation.")
         if result.grad_fn is not None:
             _keep_original(result.grad_fn, self)
+        fn = result.grad_fn
+        if fn is not None and fn.__dict__.get("_saved"):
+            _keep_original_self(fn, sd)
         _backend.array_module(sd).copyto(sd, rd, casting="unsafe")
         self._version_ctr.v += 1
         if grad_mode.GRAD[0] and (result._rg or self._rg):
@@ -558,6 +563,19 @@ _NONLEAF_GRAD_WARNING = (
     "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
     "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
     "you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+
+
+def _keep_original_self(fn, arr):
+    """An in-place op's node saved the tensor it is about to overwrite: give it a copy of the
+    original value (with the same history), as PyTorch's in-place autograd does."""
+    saved = fn._saved
+    for i, (t, a, counter, version, out_nr) in enumerate(saved):
+        if a is arr and out_nr < 0:
+            snap = Tensor._make(arr.copy(), t._rg if t is not None else False,
+                                t.grad_fn if t is not None else None)
+            if t is not None:
+                snap._output_nr = t._output_nr
+            saved[i] = (snap if t is not None else None, snap._data, None, 0, -1)
 
 
 def _rebuild(arr, rg, cls=None):

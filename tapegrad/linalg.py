@@ -1,15 +1,15 @@
 """torch.linalg: the operators live in tapegrad/_ops/linalg.py (forward and backward together);
 this module gives them their torch.linalg names and signatures."""
 from ._ops.linalg import (LinAlgError, cond, eigh, eigvalsh, inv, lstsq, matmul, matrix_norm,
-                          matrix_power, matrix_rank, multi_dot, pinv, solve, solve_triangular, svdvals)
+                          matrix_exp, matrix_power, matrix_rank, multi_dot, pinv, solve, solve_triangular, svdvals)
 from ._ops.linalg import det as _det, linalg_cholesky as cholesky, linalg_cross as cross, linalg_norm as norm
 from ._ops.linalg import linalg_qr as qr, linalg_slogdet as slogdet, linalg_svd as svd, linalg_vander as vander
 from ._ops.reduce import vector_norm
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv",
-           "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander", "vecdot",
-           "vector_norm"]
+           "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
+           "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals", "vander",
+           "vecdot", "vector_norm"]
 
 
 def det(A, *, out=None):

@@ -101,7 +101,8 @@ def test_setitem_on_leaf_requiring_grad_raises_torch_errors():
 
 @pytest.mark.parametrize("index", [
     lambda m: 5, lambda m: -4, lambda m: (0, 9), lambda m: (slice(None), 7), lambda m: (0, slice(None), 9),
-    lambda m: (Ellipsis, 9), lambda m: (None, 4), lambda m: m.tensor([0, 5]), lambda m: (slice(None), m.tensor([0, -7])),
+    lambda m: (Ellipsis, 9), lambda m: (None, 4), lambda m: m.tensor([0, 5]),
+    lambda m: (slice(None), m.tensor([0, -7])),
     lambda m: ([0, 1], [7]), lambda m: m.tensor(5), lambda m: m.tensor([[0, 1], [2, 3]]),
     lambda m: (m.tensor([0]), m.tensor([9])), lambda m: (slice(None), slice(None), m.tensor([9])),
     lambda m: (1, 2, 3, 4), lambda m: m.ones(3, 5, dtype=m.bool), lambda m: (slice(None), m.ones(4, 6, dtype=m.bool)),
@@ -207,6 +208,24 @@ def test_double_backward_through_indexing():
         (g,) = m.autograd.grad(y, x, create_graph=True)
         (g[m.tensor([0, 2])] ** 2).sum().backward()
         return g, x.grad
+
+    for t, p in zip(run(tg), run(torch)):
+        _close(t, p)
+
+
+def test_writing_steps_into_a_preallocated_buffer():
+    rng = np.random.default_rng(4)
+    w0, h0 = rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
+
+    def run(m):
+        w, h = m.tensor(w0, requires_grad=True), m.tensor(h0)
+        out = m.zeros(4, 2, 3, dtype=m.float64)  # does not require grad until written
+        for t in range(4):
+            h = (h @ w).tanh()
+            out[t] = h
+        out[1:3, :, 0] = out[0, :, 1:2] * 2  # overlapping read and write of the same buffer
+        (out ** 2).sum().backward()
+        return out, w.grad
 
     for t, p in zip(run(tg), run(torch)):
         _close(t, p)

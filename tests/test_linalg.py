@@ -174,6 +174,22 @@ def test_einsum_errors():
         tg.einsum("ij->ij", tg.ones(2, 2, 2))
     with pytest.raises(RuntimeError, match="subscript 'j' has size 4"):
         tg.einsum("ij,jk->ik", tg.ones(2, 3), tg.ones(4, 2))
+    _same_error(lambda m: m.einsum("ij->ii", m.ones(2, 2)))
+    _same_error(lambda m: m.einsum("ij->ik", m.ones(2, 2)))
+
+
+def test_einsum_broadcasts_size_one_subscripts_and_orders_implicit_output():
+    rng = np.random.default_rng(10)
+    a, b = rng.standard_normal((2, 1)), rng.standard_normal((2, 3))
+    _grads(lambda m, x, y: (m.einsum("ij,ij->ij", x, y) ** 2).sum(), a, b)
+    _grads(lambda m, x, y: (m.einsum("bA,Ab", x, y.mT) + m.einsum("bA", x).sum()), b, b)
+
+
+def test_diag_of_a_matrix_is_a_copy():
+    x = tg.ones(3, 3)
+    d = tg.diag(x)
+    d[0] = 5.0
+    assert x[0, 0].item() == 1.0
 
 
 def test_einsum_matmul_path_matches_numpy_einsum():
@@ -256,7 +272,8 @@ def test_tensor_methods_and_top_level_aliases():
                lambda m, a: a.matrix_power(3), lambda m, a: a.slogdet()[1], lambda m, a: a.trace(),
                lambda m, a: a.diag(), lambda m, a: a.tril(-1), lambda m, a: a.triu(1), lambda m, a: a.kron(a),
                lambda m, a: a.svd()[1], lambda m, a: a.qr()[1], lambda m, a: (a @ a.mT).cholesky(),
-               lambda m, a: a.cholesky_solve((a @ a.mT).cholesky()), lambda m, a: a[0].outer(a[1]), lambda m, a: a.addmm(a, a, beta=2), lambda m, a: a.diag_embed(),
+               lambda m, a: a.cholesky_solve((a @ a.mT).cholesky()), lambda m, a: a[0].outer(a[1]),
+               lambda m, a: a.addmm(a, a, beta=2), lambda m, a: a.diag_embed(), lambda m, a: a.matrix_exp(),
                lambda m, a: m.linalg.det(a), lambda m, a: m.linalg.multi_dot([a, a, a]),
                lambda m, a: m.linalg.eigvalsh(a @ a.mT), lambda m, a: m.linalg.svdvals(a),
                lambda m, a: m.linalg.solve(a, a[:2], left=False)]:

@@ -335,3 +335,18 @@ def test_double_backward_through_write_on_view():
         return [gx, gz, x.grad, z.grad]
 
     both(run)
+
+
+def test_write_through_view_of_fortran_ordered_base():
+    """A base whose memory is not C-ordered (NumPy keeps an F-ordered input's layout in x * 2): the
+    gradient bookkeeping must address the same elements the view did."""
+    def run(m):
+        x = m.from_numpy(np.asfortranarray(np.random.default_rng(3).standard_normal((3, 4)))).requires_grad_()
+        (z,) = _leaves(m, (2,))
+        y = x * 2
+        v = y.t().reshape(-1)  # a view here (y.t() is C-ordered), as in torch
+        v[1:3].mul_(z)
+        (y * _weights(m, (3, 4))).sum().backward()
+        return [y, x.grad, z.grad, v._base is y]
+
+    both(run)

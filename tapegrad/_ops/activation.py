@@ -20,7 +20,7 @@ __all__ = [
     "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_",
     "gelu", "silu", "mish", "hardswish", "hardsigmoid", "hardtanh", "hardtanh_", "softplus", "softsign",
     "tanhshrink", "threshold", "threshold_", "glu", "logsigmoid", "sigmoid", "tanh", "softmax", "log_softmax",
-    "softmin", "prelu", "rrelu", "rrelu_", "hardshrink", "softshrink",
+    "softmin", "prelu", "rrelu", "rrelu_", "hardshrink", "softshrink", "gumbel_softmax",
 ]
 
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
@@ -538,3 +538,28 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return R.softmax(-input, dim)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Softmax of (logits + Gumbel noise) / tau; hard=True: one-hot forward, soft gradient."""
+    from .random import default_generator
+
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    d = logits._data
+    noise = -np.log(default_generator._rng.exponential(1.0, d.shape)).astype(d.dtype)
+    y_soft = R.softmax((logits + Tensor._make(noise)) / tau, dim)
+    if not hard:
+        return y_soft
+    axis = _wrap_dim(dim, y_soft.dim(), "gumbel_softmax")
+    idx = np.expand_dims(np.argmax(y_soft._data, axis=axis), axis)
+    y_hard = np.zeros_like(y_soft._data)
+    np.put_along_axis(y_hard, idx, 1.0, axis=axis)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
+
+
+# grad_fn names as PyTorch prints them
+for _cls, _name in ((ReLU, "Relu"), (Hardtanh, "Hardtanh"), (LeakyReLU, "LeakyRelu"), (Threshold, "Threshold"),
+                    (ELU, "Elu"), (GELU, "Gelu"), (SiLU, "Silu"), (Mish, "Mish"), (Hardswish, "Hardswish"),
+                    (Hardsigmoid, "Hardsigmoid"), (Softplus, "Softplus"), (LogSigmoid, "LogSigmoid")):
+    _cls._backward_name = _name + "Backward0"

@@ -46,7 +46,7 @@ def _ntuple(value, n, name, op):
 
 
 def _shape_str(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(int(s) for s in shape))
 
 
 def _dtype_name(a):

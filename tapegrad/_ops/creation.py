@@ -100,9 +100,9 @@ def _to_array(data, dtype, op):
         return arr
     if isinstance(data, builtins.range):
         data = list(data)
+    inferred = _infer_dtype(data)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _unwrap_nested(data)
-    inferred = _infer_dtype(data)
     d = dtype or inferred
     try:
         arr = np.array(data, dtype=d.np if d.np is not None else None)
@@ -361,7 +361,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         if dt is _dtype.int64:
             raise ValueError("step must be nonzero")
     if not (math.isfinite(xs) and math.isfinite(xe)):
-        raise RuntimeError(f"unsupported range: {xs} -> {xe}")
+        raise RuntimeError(f"unsupported range: {xs:g} -> {xe:g}")
     if not ((float(step) > 0 and xe >= xs) or (float(step) < 0 and xe <= xs)):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dt is _dtype.int64:

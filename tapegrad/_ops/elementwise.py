@@ -63,12 +63,17 @@ def _promote(a, b, op, float_result=False):
         if da == db and (not float_result or da.kind in _FLOAT):
             return a, b
     elif ta:
-        if a._data.dtype.kind == "f" and not isinstance(b, complex):
+        da = a._data.dtype
+        if da.kind == "f" and not isinstance(b, complex):
             return a, b
+        if b.__class__ is int and da.kind in "iu" and not float_result:  # int tensor, int scalar: tensor's dtype
+            return a, _wrap_int(b, da)
     elif tb:
         db = b._data.dtype
         if db.kind == "f" and not isinstance(a, complex):
             return a, b
+        if a.__class__ is int and db.kind in "iu" and not float_result:
+            return _wrap_int(a, db), b
     rt = _dtype.result_type(a, b)
     if float_result and not (rt.is_floating_point or rt.is_complex):
         rt = _dtype.get_default_dtype()
@@ -88,9 +93,13 @@ def _promote(a, b, op, float_result=False):
     return a, b
 
 
+_INT_RANGE = {np.dtype(t): (int(np.iinfo(t).min), int(np.iinfo(t).max))
+              for t in (np.int8, np.int16, np.int32, np.int64, np.uint8)}
+
+
 def _wrap_int(v, np_dtype):
-    info = np.iinfo(np_dtype)
-    if info.min <= v <= info.max:
+    lo, hi = _INT_RANGE[np_dtype]
+    if lo <= v <= hi:
         return v
     return np.array(v, dtype=np.int64).astype(np_dtype)[()]
 
@@ -178,7 +187,8 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # x * 2 keeps no reference to x, as in PyTorch (so a later in-place write to x is allowed)
+        ctx.save_for_backward(a if hasattr(b, "shape") else None, b if hasattr(a, "shape") else None)
         try:
             return a * b
         except ValueError as exc:
@@ -198,7 +208,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if hasattr(b, "shape") else None, b)
         try:
             return a / b
         except ValueError as exc:

@@ -228,6 +228,29 @@ class IndexPut(Function):
         return gx, gv, None, None, None
 
 
+class _IndexPutInPlace(IndexPut):
+    """IndexPut writing straight into x's memory, for setitem and index_put_ (the caller then makes x the
+    node's output): an O(indexed) write, not an O(x) copy."""
+
+    @staticmethod
+    def forward(ctx, x, value, basic, adv, accumulate):
+        ctx.basic, ctx.adv, ctx.accumulate = basic, adv, accumulate
+        _write(x, value, basic, adv, accumulate)
+        return x
+
+
+def _put_in_place(self, value, basic, adv, accumulate, op):
+    self._check_inplace()
+    if not self._data.flags.writeable:
+        raise RuntimeError(f"{op}: the tensor is a read-only view (e.g. made by expand); call .clone() before "
+                           "writing to it")
+    if not (grad_mode.GRAD[0] and (value._rg or self._rg)):
+        _write(self._data, value._data, basic, adv, accumulate)
+        self._version_ctr.v += 1
+        return self
+    return self._inplace(_IndexPutInPlace.apply(self, value, basic, adv, accumulate), op)
+
+
 def _write(out, value, basic, adv, accumulate):
     view = out[basic] if adv is not None else None  # out[basic] is a NumPy scalar, not a view, for x[0] of 1-d x
     try:
@@ -263,21 +286,12 @@ def _setitem(self, index, value):
     try:
         basic, adv = _convert_index(index, data, False)
         value = _value_for(self, value)
-        if not (grad_mode.GRAD[0] and (value._rg or self._rg)):
-            self._check_inplace()
-            if not data.flags.writeable:
-                raise RuntimeError("setitem: the tensor is a read-only view (e.g. made by expand); call .clone() "
-                                   "before writing to it")
-            _write(data, value._data, basic, adv, False)
-            self._version_ctr.v += 1
-            return
-        if adv is None and self._rg and self.grad_fn is None:
+        if adv is None and self._rg and self.grad_fn is None and grad_mode.GRAD[0]:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
-        result = IndexPut.apply(self, value, basic, adv, False)
+        _put_in_place(self, value, basic, adv, False, "setitem")
     except IndexError as exc:
         _index_error(index, data, exc)
-    self._inplace(result, "setitem")
 
 
 def _indices_tuple(indices, op):
@@ -288,7 +302,8 @@ def _indices_tuple(indices, op):
 
 @tensor_method("index_put_")
 def _index_put_(self, indices, values, accumulate=False):
-    return self._inplace(index_put(self, indices, values, accumulate), "index_put_")
+    basic, adv = _convert_index(_indices_tuple(indices, "index_put_"), self._data)
+    return _put_in_place(self, _value_for(self, values), basic, adv, accumulate, "index_put_")
 
 
 @tensor_method
@@ -297,14 +312,8 @@ def index_put(input, indices, values, accumulate=False):
     return IndexPut.apply(input, _value_for(input, values), basic, adv, accumulate)
 
 
-def _put(input, index, value):
-    """input with input[index] = value, differentiably (for diag_embed, block_diag, ...)."""
-    basic, adv = _convert_index(index, input._data)
-    return IndexPut.apply(input, _value_for(input, value), basic, adv, False)
-
-
 # ---------------------------------------------------------------- gather / scatter
-def _index_arg(index, op, want_vector=False):
+def _index_arg(index, op):
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     d = index._data

@@ -69,6 +69,9 @@ class Linear(Function):
         return gx, gw, gb
 
 
+Linear._backward_name = "AddmmBackward0"  # PyTorch's grad_fn name for 2-d linear
+
+
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (torch.nn.functional.linear)."""
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
@@ -220,6 +223,9 @@ class _MaskMul(Function):
         if not grad_mode.GRAD[0]:
             return g._data * ctx.mask, None, None
         return g * Tensor._make(ctx.mask), None, None
+
+
+_MaskMul._backward_name = "NativeDropoutBackward0"
 
 
 def _check_p(p):

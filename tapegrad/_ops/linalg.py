@@ -15,7 +15,8 @@ from .reduce import _return_type
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "tril", "triu", "einsum", "tensordot", "kron", "trace", "diag", "diag_embed",
            "diagflat", "cross", "cdist", "chain_matmul", "block_diag", "det", "logdet", "slogdet", "inverse",
-           "pinverse", "matrix_power", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse", "vander"]
+           "pinverse", "matrix_power", "matrix_exp", "svd", "qr", "cholesky", "cholesky_solve", "cholesky_inverse",
+           "vander"]
 
 
 class LinAlgError(RuntimeError):
@@ -163,7 +164,10 @@ def vdot(input, other):
 def inner(input, other):
     if input.dim() == 0 or other.dim() == 0:
         return input * other
-    return matmul(input, other.transpose(-1, -2) if other.dim() > 1 else other)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 @tensor_method("outer", "ger")
@@ -188,7 +192,9 @@ def _scaled_sum(input, prod, beta, alpha):
 
 @tensor_method
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    from .elementwise import _out
+
+    return _out(_scaled_sum(input, mm(mat1, mat2), beta, alpha), out)
 
 
 @tensor_method
@@ -324,7 +330,7 @@ def diag(input, diagonal=0):
     if input.dim() == 1:
         return DiagEmbed.apply(input, int(diagonal), 0, 1)
     if input.dim() == 2:
-        return input.diagonal(diagonal)
+        return input.diagonal(diagonal).clone()  # a copy, as in PyTorch
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
 
 
@@ -448,9 +454,15 @@ def _normalise_equation(equation, operands):
                  if "..." in t else t for t, op in zip(terms, operands)]
         if arrow:
             rhs = rhs.replace("...", ell)
+    letters = "".join(terms)
     if not arrow:
-        letters = "".join(terms)
         rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    for c in rhs:
+        if rhs.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+        if c not in letters:
+            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                               "operand")
     size = {}
     for t, op in zip(terms, operands):
         for c, s in zip(t, op.shape):
@@ -1185,6 +1197,24 @@ def matrix_power(input, n):
         if n:
             a = matmul(a, a)
     return result
+
+
+@tensor_method
+def matrix_exp(A):
+    """exp(A) by scaling and squaring of a degree-18 Taylor polynomial, all in differentiable operators."""
+    _check_matrix(A, "linalg.matrix_exp", square=True)
+    from .creation import eye
+
+    n1 = float(np.abs(A._data).sum(-2).max()) if A._data.size else 0.0
+    k = max(0, int(np.ceil(np.log2(n1))) + 1) if n1 > 0.5 else 0
+    X = A / (2.0 ** k) if k else A
+    ident = eye(A.shape[-1], dtype=A.dtype)
+    E = ident + X / 18.0
+    for j in range(17, 0, -1):  # Horner: I + X/1 (I + X/2 (... (I + X/18)))
+        E = ident + matmul(X, E) / float(j)
+    for _ in range(k):
+        E = matmul(E, E)
+    return E
 
 
 # ---------------------------------------------------------------- norms

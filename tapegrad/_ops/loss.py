@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .. import _backend
-from .._tensor import Size, Tensor
+from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
 
@@ -139,15 +139,16 @@ def _target_info(t, weight, ignore_index, dt, may_ignore=True):
 
 def _take_class(a, t):
     """a[n, t[n, ...], ...] for a (N, C, *) and t (N, *)."""
+    xp = _backend.array_module(a)
     if a.ndim == 2:
-        return a[np.arange(a.shape[0]), t]
-    return np.take_along_axis(a, t[:, None], axis=1)[:, 0]
+        return a[xp.arange(a.shape[0]), t]
+    return xp.take_along_axis(a, t[:, None], axis=1)[:, 0]
 
 
 def _sub_at_class(a, t, v):
     """a[n, t[n, ...], ...] -= v[n, ...] in place (v broadcastable to t's shape)."""
     if a.ndim == 2:
-        a[np.arange(a.shape[0]), t] -= v
+        a[_backend.array_module(a).arange(a.shape[0]), t] -= v
     else:
         idx = t[:, None]
         np.put_along_axis(a, idx, np.take_along_axis(a, idx, axis=1) - np.broadcast_to(v, t.shape)[:, None], axis=1)
@@ -797,5 +798,3 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     raise NotImplementedError("tapegrad does not implement ctc_loss (torch.nn.functional.ctc_loss, nn.CTCLoss)")
 
-
-del Size

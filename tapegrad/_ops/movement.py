@@ -32,16 +32,18 @@ def _view_of(out, inp, fn):
         prev = inp._view_fn
         out._base, out._view_fn = base, (lambda a: fn(prev(a)))
     out._version_ctr = inp._version_ctr
-    if out._rg and "_inplace_error" in inp.__dict__:
-        out.__dict__["_inplace_error"] = inp.__dict__["_inplace_error"]
-    if out._rg and base.grad_fn is not None:
-        refs = base.__dict__.get("_views")
-        if refs is None:
-            refs = base.__dict__["_views"] = []
-        refs.append(weakref.ref(out))
-        n = len(refs)
-        if n >= 32 and not n & (n - 1):  # now and then, forget the views that are gone
-            refs[:] = [r for r in refs if r() is not None]
+    if out._rg:
+        err = inp.__dict__.get("_inplace_error")
+        if err is not None:
+            out.__dict__["_inplace_error"] = err
+        if base.grad_fn is not None:
+            refs = base.__dict__.get("_views")
+            if refs is None:
+                refs = base.__dict__["_views"] = []
+            refs.append(weakref.ref(out))
+            n = len(refs)
+            if n >= 32 and not n & (n - 1):  # now and then, forget the views that are gone
+                refs[:] = [r for r in refs if r() is not None]
     return out
 
 
@@ -105,20 +107,13 @@ class Diagonal(AsView):
     pass
 
 
-def _like(like, dtype):
-    """An uninitialised array of `like`'s shape and memory layout, so a view function that gave views
-    of `like` gives views of it too."""
-    return np.empty_like(like, dtype=dtype)
-
-
 class ViewScatter(Function):
     """Zeros shaped like the base, with `g` written where the view `fn` looks (AsView's adjoint)."""
 
     @staticmethod
     def forward(ctx, g, fn, like):
         ctx.fn = fn
-        z = _like(like, g.dtype)
-        z.fill(0)
+        z = np.zeros_like(like, dtype=g.dtype)  # keeps `like`'s memory layout, so `fn` gives a view of it
         fn(z)[...] = g
         return z
 
@@ -229,14 +224,14 @@ def squeeze(input, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         axes = {_wrap_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return _reshape(input, new, True, "squeeze")
+    return _reshape(input, new, False, "squeeze")
 
 
 @tensor_method
 def unsqueeze(input, dim):
     d = _wrap_dim(dim, input._data.ndim + 1, "unsqueeze")
     shape = input._data.shape
-    return _reshape(input, shape[:d] + (1,) + shape[d:], True, "unsqueeze")
+    return _reshape(input, shape[:d] + (1,) + shape[d:], False, "unsqueeze")
 
 
 # ---------------------------------------------------------------- transpose / permute
@@ -395,7 +390,15 @@ def broadcast_shapes(*shapes):
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
-    shape = broadcast_shapes(*[t.shape for t in tensors])
+    shape = ()
+    for i, t in enumerate(tensors):
+        s = t._data.shape
+        try:
+            shape = np.broadcast_shapes(shape, s)
+        except ValueError:
+            d = next(d for d in range(1, min(len(s), len(shape)) + 1) if 1 != s[-d] != shape[-d] != 1)
+            raise RuntimeError(f"The size of tensor a ({shape[-d]}) must match the size of tensor b ({s[-d]}) at "
+                               f"non-singleton dimension {max(len(s), len(shape)) - d}") from None
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -444,7 +447,8 @@ def flip(input, *dims):
     dims = _shape_arg(dims, "flip")
     axes = tuple(_wrap_dim(d, input._data.ndim, "flip") for d in dims) if input._data.ndim else ()
     if len(set(axes)) != len(axes):
-        raise RuntimeError("dims has duplicates")
+        raise RuntimeError(f"dim {next(d for d in axes if axes.count(d) > 1)} appears multiple times in the list "
+                           "of dims")
     return Flip.apply(input, axes)
 
 
@@ -563,7 +567,7 @@ def _check_cat(tensors, op):
         raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+        raise ValueError(f"torch.{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -704,17 +708,22 @@ _MULTI_VIEW = ("Output {} of {} is a view and is being modified inplace. This vi
 
 def _multi_views(outs, input, fns, name):
     """Register the outputs of split/unbind as views; like PyTorch, refuse in-place writes on them
-    (and their views) when they require grad."""
+    (and their views) when they require grad (Tensor._check_inplace asks _inplace_error)."""
     for i, (o, fn) in enumerate(zip(outs, fns)):
         _view_of(o, input, fn)
         if name and o._rg:
-            o.__dict__["_inplace_error"] = _MULTI_VIEW.format(i, name)
+            o.__dict__["_inplace_error"] = (i, name)
     return outs
+
+
+def _inplace_error(view):
+    return RuntimeError(_MULTI_VIEW.format(*view.__dict__["_inplace_error"]))
 
 
 def _split_at(input, axis, bounds, cls=Split, name=None):
     outs = cls.apply(input, axis, bounds)
-    return _multi_views(outs, input, [_slicer(axis, lo, hi) for lo, hi in bounds], cls.__name__ if name is None else name)
+    fns = [_slicer(axis, lo, hi) for lo, hi in bounds]
+    return _multi_views(outs, input, fns, cls.__name__ if name is None else name)
 
 
 def _bounds(sizes):
@@ -866,7 +875,7 @@ class MaskView(Function):
     @staticmethod
     def forward(ctx, g, fn, like):
         ctx.fn, ctx.like = fn, like
-        out = _like(like, g.dtype)
+        out = np.empty_like(like, dtype=g.dtype)  # `like`'s layout, as in ViewScatter
         out[...] = g
         fn(out)[...] = 0
         return out

@@ -5,7 +5,6 @@ The fused backward runs on raw arrays when no graph of the gradient is wanted; u
 create_graph it is written with tapegrad operations from the saved input, so gradients of
 gradients are correct.
 """
-import math
 import numbers
 
 import numpy as np

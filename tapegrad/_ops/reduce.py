@@ -5,7 +5,7 @@ import collections
 import numpy as np
 
 from .. import _dtype
-from .._tensor import Tensor, _wrap_dim, tensor_method
+from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd import grad_mode
 from ..autograd.function import Function
 
@@ -125,7 +125,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if dtype is None and not input.is_floating_point() and not input.is_complex():
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
-            f"dtype. Got: {input.dtype.name.capitalize()}")
+            f"dtype. Got: {_type_name(input._data.dtype)}")
     axes = _dims(dim, input._data.ndim, "mean")
     return Mean.apply(input, axes, keepdim, _dtype.to_dtype(dtype).np if dtype is not None else None)
 
@@ -485,7 +485,7 @@ def _arg(input, dim, keepdim, fn, name):
     x = input._data
     if dim is None:
         if x.size == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         r = np.asarray(fn(x.reshape(-1)), dtype=np.int64)
         return _const(r.reshape((1,) * x.ndim) if keepdim else r)
     axis = _reduce_dim(input, dim, name)
@@ -569,7 +569,7 @@ def _var(input, dim, unbiased, keepdim, correction, op):
         unbiased, dim = dim, None
     if not (input.is_floating_point() or input.is_complex()):
         raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got "
-                           f"{input.dtype.name.capitalize()}")
+                           f"{_type_name(input._data.dtype)}")
     c = correction if correction is not None else (0 if unbiased is not None and not unbiased else 1)
     return Var.apply(input, _dims(dim, input._data.ndim, op), c, keepdim), dim
 
@@ -672,8 +672,8 @@ def _softmax(fn, input, dim, dtype, name):
     if dtype is not None:
         input = input.to(dtype)
     if not input.is_floating_point():
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype.name.capitalize()}'")
+        raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{_type_name(input._data.dtype)}'")
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim choice
     axis = _wrap_dim(dim, input._data.ndim, name)
@@ -753,7 +753,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
         x = x.to(dtype)
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {x.dtype.name.capitalize()}")
+                           f"Got {_type_name(x._data.dtype)}")
     axes = _dims(dim, x._data.ndim, "linalg.vector_norm")
     ord = float(ord)
     if ord in (float("inf"), -float("inf")) and x._data.size == 0:

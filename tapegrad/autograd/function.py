@@ -153,46 +153,52 @@ class Function(metaclass=FunctionMeta):
     def apply(cls, *args, **kwargs):
         ctx = cls.__new__(cls)
         record = False
+        grad_on = grad_mode.GRAD[0]
+        needs = []  # known before forward, so a forward can save only what backward will use
         if cls._raw:
             raw = []
             for a in args:
                 if isinstance(a, Tensor):
                     raw.append(a._data)
-                    if a._rg:
+                    if a._rg and grad_on:
                         record = True
+                        needs.append(True)
+                    else:
+                        needs.append(False)
                 else:
                     raw.append(a)
+                    needs.append(False)
+            ctx.needs_input_grad = tuple(needs)
             out = cls.forward(ctx, *raw, **kwargs)
         else:
             raw = None
             for a in args:
-                if isinstance(a, Tensor) and a._rg:
-                    record = True
+                rg = isinstance(a, Tensor) and a._rg and grad_on
+                needs.append(rg)
+                record = record or rg
+            ctx.needs_input_grad = tuple(needs)
             with grad_mode.no_grad():
                 out = cls.forward(ctx, *args, **kwargs)
-        if not (record and grad_mode.GRAD[0]):
+        if not record:
             if out.__class__ is tuple:
                 return tuple(_wrap(o) for o in out)
             return _wrap(out)
         return ctx._record(args, raw, out)
 
     def _record(self, args, raw, out):
-        nxt, meta, needs = [], [], []
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
+        nxt, meta = [], []
+        for a, need in zip(args, self.needs_input_grad):
+            if need:
                 fn = a.grad_fn
                 nxt.append((fn, a._output_nr) if fn is not None else (None, a))
                 d = a._data
                 meta.append((d.shape, d.dtype))
-                needs.append(True)
             else:
                 nxt.append(None)
                 meta.append(None)
-                needs.append(False)
         d = self.__dict__
         d["_next"] = nxt
         d["_meta"] = meta
-        d["needs_input_grad"] = tuple(needs)
         if out.__class__ is not tuple:
             arr = out._data if isinstance(out, Tensor) else out
             d["_n_out"] = 1

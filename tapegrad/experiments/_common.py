@@ -87,12 +87,23 @@ def add_data_options(p, *, train_size=None, test_size=None):
                                                                " (default: all)"))
 
 
+def _write(line, file=None):
+    """Print a line; through tqdm.write when tqdm is loaded, so that it does not tear a progress bar."""
+    file = file or sys.stdout
+    tqdm = sys.modules.get("tqdm")
+    if tqdm is not None and hasattr(tqdm, "tqdm"):
+        tqdm.tqdm.write(line, file=file)
+        file.flush()
+    else:
+        print(line, file=file, flush=True)
+
+
 def say(*parts):
-    print(*parts, flush=True)
+    _write(" ".join(str(p) for p in parts))
 
 
 def warn(message):
-    print(f"WARNING: {message}", file=sys.stderr, flush=True)
+    _write(f"WARNING: {message}", sys.stderr)
 
 
 def fmt_pct(x):
@@ -125,9 +136,8 @@ class Table:
                          for c, w, (_, _, f) in zip(cells, self.widths, self.columns)).rstrip()
 
     def header(self):
-        out = self.stream or sys.stdout
-        print(self._line([h for _, h, _ in self.columns]), file=out)
-        print("  ".join("-" * w for w in self.widths).rstrip(), file=out, flush=True)
+        _write(self._line([h for _, h, _ in self.columns]), self.stream)
+        _write("  ".join("-" * w for w in self.widths).rstrip(), self.stream)
         self._printed_header = True
 
     def add(self, row, show=True):
@@ -137,7 +147,7 @@ class Table:
                 self.header()
             cells = [self._cell(row.get(k), f) for k, _, f in self.columns]
             self.widths = [max(w, len(c)) for w, c in zip(self.widths, cells)]
-            print(self._line(cells), file=self.stream or sys.stdout, flush=True)
+            _write(self._line(cells), self.stream)
 
     def write_csv(self, path, keys=None):
         write_csv(path, self.rows, keys or [k for k, _, _ in self.columns])

@@ -126,8 +126,10 @@ def run(args, out):
         f"{len(data.y_test)} test images; choosing {args.param} among {values} on {chooser}")
 
     label = {"lr": "lr", "width": "width"}[args.param]
-    table = Table([("value", label, "g"), ("train_loss", "train loss", ".4f"), ("val_error", "val error", fmt_pct),
-                   ("test_error", "test error", fmt_pct), ("note", "", str)])
+    columns = [("value", label, "g"), ("train_loss", "train loss", ".4f"), ("val_error", "val error", fmt_pct)]
+    if args.select_on == "test":
+        columns.append(("test_error", "test error", fmt_pct))
+    table = Table(columns)
     models, start = {}, time.perf_counter()
     for v in values:
         torch.manual_seed(args.seed)
@@ -149,21 +151,17 @@ def run(args, out):
                     tb.add_scalar("train/error", err, e)
                 tb.add_scalar("val/error", val_error, args.epochs)
         models[v] = copy.deepcopy(model.state_dict())
-        table.rows.append(row)
+        table.add(row)
 
     key = "val_error" if args.select_on == "val" else "test_error"
     best = min(table.rows, key=lambda r: (r[key] if r[key] == r[key] else float("inf")))
     for r in table.rows:
         r["selected"] = r is best
-        r["note"] = "<- chosen" if r is best else ""
     if args.select_on == "val":
-        torch.manual_seed(args.seed)
         model = _train.mlp(best["value"] if args.param == "width" else args.width)
         model.load_state_dict(models[best["value"]])
         best["test_error"] = test.evaluate(model, "final report")
-    rows, table.rows = table.rows, []
-    for r in rows:
-        table.add(r)
+    rows = table.rows
 
     n = len(test.evaluations)
     runs_before = len(ledger.runs)
@@ -171,8 +169,8 @@ def run(args, out):
                        select_on=args.select_on, chosen=best["value"], test_error=best["test_error"],
                        test_evaluations=n, purposes=test.evaluations))
     total = ledger.total()
-    say(f"chosen {args.param} = {best['value']:g} (by {'validation' if args.select_on == 'val' else 'TEST'} error); "
-        f"its test error: {fmt_pct(best['test_error'])}; {time.perf_counter() - start:.1f} s")
+    say(f"chosen: {args.param} = {best['value']:g} (lowest {'validation' if args.select_on == 'val' else 'TEST'} "
+        f"error); its test error: {fmt_pct(best['test_error'])}  ({time.perf_counter() - start:.1f} s)")
     say(f"test-set evaluations: {n} in this run, {total} in this study ({runs_before + 1} run(s), ledger "
         f"{ledger.path})")
     if test.used_to_choose:
@@ -203,6 +201,8 @@ def plot(out, rows, args, best):
                 label="test error of the chosen model (evaluated once)")
     ax.axvline(best["value"], color="0.6", ls=":")
     ax.set_xscale("log")
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.minorticks_off()
     ax.set(xlabel=args.param, ylabel="error (%)",
            title=f"choosing {args.param} on the {'validation split' if args.select_on == 'val' else 'TEST set'}")
     ax.grid(alpha=0.3, which="both")

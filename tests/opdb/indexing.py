@@ -116,5 +116,6 @@ OPS = [
            lambda r, d: [Sample([rand(r, d, (3, 4)), I(0, 2, 0), I(1, 3, 1), rand(r, d, (3,))]),
                          Sample([rand(r, d, (3, 4)), I(0, 2, 0), I(1, 3, 1), rand(r, d, ())], name="scalar")]),
     OpInfo("index_put", lambda m, x, i, v: x.index_put((i,), v), lambda r, d: [
-        Sample([rand(r, d, (3, 4)), I(2, 0), rand(r, d, (2, 4))]), Sample([rand(r, d, (3, 4)), I(1), rand(r, d, (4,))])]),
+        Sample([rand(r, d, (3, 4)), I(2, 0), rand(r, d, (2, 4))]),
+        Sample([rand(r, d, (3, 4)), I(1), rand(r, d, (4,))])]),
 ]

@@ -26,6 +26,19 @@ def many(cases):
     return gen
 
 
+def pos(*cases):
+    """Samples of positional arguments: each case is (shape, *more args[, kwargs dict]); a list of shapes
+    gives several inputs."""
+    def gen(rng, dt):
+        out = []
+        for shape, *more in cases:
+            kw = more.pop() if more and isinstance(more[-1], dict) else {}
+            xs = [rand(rng, dt, s) for s in shape] if isinstance(shape, list) else [rand(rng, dt, shape)]
+            out.append(Sample(xs + more, kw, name=f"{shape} {more} {kw}"))
+        return out
+    return gen
+
+
 def flat(*outs):
     """One flat tuple of the tensors in nested tuples and lists (the registry compares a flat tuple)."""
     r = []
@@ -47,7 +60,7 @@ OPS = [
     OpInfo("view_as", lambda m, x, y: x.view_as(y), lambda r, d: [
         Sample([rand(r, d, (3, 4)), rand(r, d, (2, 6))]), Sample([rand(r, d, (6,)), rand(r, d, (1, 6, 1))])],
         noncontiguous=False),
-    OpInfo("reshape_as", lambda m, x, y: x.reshape_as(y), lambda r, d: [Sample([rand(r, d, (3, 4)), rand(r, d, (12,))])]),
+    OpInfo("reshape_as", lambda m, x, y: x.reshape_as(y), pos(([(3, 4), (12,)],))),
     OpInfo("flatten", lambda m, x, **k: m.flatten(x, **k), one([
         ((2, 3, 4), {}), ((2, 3, 4), {"start_dim": 1}), ((2, 3, 4), {"start_dim": 0, "end_dim": 1}),
         ((2, 3, 4, 5), {"start_dim": 1, "end_dim": -2}), ((), {}), ((3,), {}), ((2, 0, 3), {"start_dim": 1}),
@@ -71,7 +84,7 @@ OPS = [
     OpInfo("swapaxes", lambda m, x: flat(m.swapaxes(x, 0, 2), x.swapdims(1, -1), x.swapaxes(0, 1)),
            one([((2, 3, 4), {})])),
     OpInfo("t", lambda m, x: (m.t(x), x.t()), one([((3, 4), {}), ((3,), {}), ((), {}), ((0, 2), {})])),
-    OpInfo("T", lambda m, x: x.T, one([((3, 4), {}), ((3,), {}), ((), {})])),
+    OpInfo("T", lambda m, x: x.T, one([((3, 4), {}), ((1, 0), {})])),
     OpInfo("mT", lambda m, x: x.mT, one([((3, 4), {}), ((2, 3, 4), {}), ((2, 1, 0, 3), {})])),
     OpInfo("permute", lambda m, x, dims: (m.permute(x, dims), x.permute(*dims) if dims else x.permute(dims)), one([
         ((2, 3, 4), {"dims": (2, 0, 1)}), ((2, 3, 4), {"dims": (-1, -3, -2)}), ((2, 3), {"dims": (1, 0)}),
@@ -84,12 +97,11 @@ OPS = [
     OpInfo("expand", lambda m, x, size: (x.expand(*size), x.expand(size)), one([
         ((3, 1), {"size": (3, 4)}), ((3, 1), {"size": (2, 3, 5)}), ((1,), {"size": (4,)}), ((), {"size": (2, 3)}),
         ((2, 1, 3), {"size": (-1, 4, -1)}), ((3, 1), {"size": (3, 0)}), ((1, 4), {"size": (3, 1, 4)})])),
-    OpInfo("expand_as", lambda m, x, y: x.expand_as(y), lambda r, d: [Sample([rand(r, d, (3, 1)), rand(r, d, (2, 3, 4))])]),
+    OpInfo("expand_as", lambda m, x, y: x.expand_as(y), pos(([(3, 1), (2, 3, 4)],))),
     OpInfo("broadcast_to", lambda m, x, size: m.broadcast_to(x, size), one([
         ((3, 1), {"size": (3, 4)}), ((4,), {"size": (2, 3, 4)}), ((), {"size": (2,)})])),
-    OpInfo("broadcast_tensors", lambda m, *xs: m.broadcast_tensors(*xs), lambda r, d: [
-        Sample([rand(r, d, (3, 1)), rand(r, d, (4,)), rand(r, d, ())]), Sample([rand(r, d, (2, 1, 3)), rand(r, d, (5, 1))]),
-        Sample([rand(r, d, (1,)), rand(r, d, (0,))])]),
+    OpInfo("broadcast_tensors", lambda m, *xs: m.broadcast_tensors(*xs), pos(
+        ([(3, 1), (4,), ()],), ([(2, 1, 3), (5, 1)],), ([(1,), (0,)],))),
     OpInfo("repeat", lambda m, x, reps: (x.repeat(*reps), x.repeat(reps)), one([
         ((2, 3), {"reps": (2, 2)}), ((2, 3), {"reps": (3, 1, 2)}), ((3,), {"reps": (2,)}), ((), {"reps": (3, 2)}),
         ((2, 3), {"reps": (0, 1)}), ((0, 2), {"reps": (2, 2)})])),
@@ -127,9 +139,9 @@ OPS = [
         ([(2, 3), (2, 3)], {}), ([(3,), (3,)], {}), ([(), ()], {}), ([(2, 2, 3), (2, 2, 1)], {})])),
     OpInfo("column_stack", lambda m, xs: m.column_stack(xs), many([
         ([(3,), (3, 2)], {}), ([(3,), (3,)], {}), ([(), ()], {}), ([(2, 2), (2, 1)], {})])),
-    OpInfo("narrow", lambda m, x, *a: (m.narrow(x, *a), x.narrow(*a)), lambda r, d: [
-        Sample([rand(r, d, (4, 5)), 0, 1, 2]), Sample([rand(r, d, (4, 5)), 1, 0, 5]), Sample([rand(r, d, (4, 5)), -1, 3, 2]),
-        Sample([rand(r, d, (4, 5)), 1, -2, 2]), Sample([rand(r, d, (4, 5)), 0, 2, 0]), Sample([rand(r, d, (2, 3, 4)), 2, 1, 3])]),
+    OpInfo("narrow", lambda m, x, *a: (m.narrow(x, *a), x.narrow(*a)), pos(
+        ((4, 5), 0, 1, 2), ((4, 5), 1, 0, 5), ((4, 5), -1, 3, 2), ((4, 5), 1, -2, 2), ((4, 5), 0, 2, 0),
+        ((2, 3, 4), 2, 1, 3))),
     OpInfo("split", lambda m, x, *a, **k: m.split(x, *a, **k), lambda r, d: [
         Sample([rand(r, d, (5, 3)), 2]), Sample([rand(r, d, (5, 3)), 5]), Sample([rand(r, d, (5, 3)), 7]),
         Sample([rand(r, d, (5, 3)), 1], {"dim": 1}), Sample([rand(r, d, (5, 3)), [1, 3, 1]]),
@@ -139,10 +151,9 @@ OPS = [
     OpInfo("chunk", lambda m, x, *a: flat(m.chunk(x, *a), x.chunk(*a)), lambda r, d: [
         Sample([rand(r, d, (5, 3)), 2]), Sample([rand(r, d, (6, 3)), 3]), Sample([rand(r, d, (5, 3)), 3, 1]),
         Sample([rand(r, d, (2, 3)), 5]), Sample([rand(r, d, (5, 4)), 3, -1]), Sample([rand(r, d, (0, 2)), 2])]),
-    OpInfo("tensor_split", lambda m, x, *a, **k: m.tensor_split(x, *a, **k), lambda r, d: [
-        Sample([rand(r, d, (7, 3)), 3]), Sample([rand(r, d, (2, 7)), 3], {"dim": 1}), Sample([rand(r, d, (7, 3)), [1, 5]]),
-        Sample([rand(r, d, (7, 3)), [2, 9]]), Sample([rand(r, d, (7, 3)), [4, 2]]), Sample([rand(r, d, (2, 3)), 5]),
-        Sample([rand(r, d, (3, 4)), (1, -1)], {"dim": -1}), Sample([rand(r, d, (6,)), (-3, 9)])]),
+    OpInfo("tensor_split", lambda m, x, *a, **k: m.tensor_split(x, *a, **k), pos(
+        ((7, 3), 3), ((2, 7), 3, {"dim": 1}), ((7, 3), [1, 5]), ((7, 3), [2, 9]), ((7, 3), [4, 2]), ((2, 3), 5),
+        ((3, 4), (1, -1), {"dim": -1}), ((6,), (-3, 9)))),
     OpInfo("unbind", lambda m, x, *a: flat(m.unbind(x, *a), x.unbind(*a)), lambda r, d: [
         Sample([rand(r, d, (3, 4))]), Sample([rand(r, d, (3, 4)), 1]), Sample([rand(r, d, (2, 3, 4)), -1]),
         Sample([rand(r, d, (1,))]), Sample([rand(r, d, (2, 0))])]),
@@ -151,17 +162,14 @@ OPS = [
         Sample([rand(r, d, (1,)), 0, 0])]),
     OpInfo("diagonal", lambda m, x, **k: (m.diagonal(x, **k), x.diagonal(**k)), one([
         ((3, 4), {}), ((3, 4), {"offset": 1}), ((3, 4), {"offset": -2}), ((3, 4), {"offset": 5}),
-        ((4, 3), {"offset": -4}), ((2, 3, 4), {"dim1": 1, "dim2": 2}), ((2, 3, 4), {"offset": 1, "dim1": -1, "dim2": 0}),
+        ((4, 3), {"offset": -4}), ((2, 3, 4), {"dim1": 1, "dim2": 2}),
+        ((2, 3, 4), {"offset": 1, "dim1": -1, "dim2": 0}),
         ((3, 2, 3), {"offset": -1, "dim1": 2, "dim2": 0}), ((0, 3), {})])),
-    OpInfo("atleast_1d", lambda m, *xs: flat(m.atleast_1d(*xs)), lambda r, d: [
-        Sample([rand(r, d, ())]), Sample([rand(r, d, (3,))]), Sample([rand(r, d, (2, 3))]),
-        Sample([rand(r, d, ()), rand(r, d, (2,))])]),
-    OpInfo("atleast_2d", lambda m, *xs: flat(m.atleast_2d(*xs)), lambda r, d: [
-        Sample([rand(r, d, ())]), Sample([rand(r, d, (3,))]), Sample([rand(r, d, (2, 3))]), Sample([rand(r, d, (2, 3, 4))]),
-        Sample([rand(r, d, ()), rand(r, d, (2,))])]),
-    OpInfo("atleast_3d", lambda m, *xs: flat(m.atleast_3d(*xs)), lambda r, d: [
-        Sample([rand(r, d, ())]), Sample([rand(r, d, (3,))]), Sample([rand(r, d, (2, 3))]), Sample([rand(r, d, (2, 3, 4))]),
-        Sample([rand(r, d, ()), rand(r, d, (2, 3))])]),
+    OpInfo("atleast_1d", lambda m, *xs: flat(m.atleast_1d(*xs)), pos(((),), ((3,),), ((2, 3),), ([(), (2,)],))),
+    OpInfo("atleast_2d", lambda m, *xs: flat(m.atleast_2d(*xs)),
+           pos(((),), ((3,),), ((2, 3),), ((2, 3, 4),), ([(), (2,)],))),
+    OpInfo("atleast_3d", lambda m, *xs: flat(m.atleast_3d(*xs)),
+           pos(((),), ((3,),), ((2, 3),), ((2, 3, 4),), ([(), (2, 3)],))),
     OpInfo("atleast_list", lambda m, xs: flat(m.atleast_1d(xs), m.atleast_2d(xs), m.atleast_3d(xs)),
            many([([(), (2,)], {})])),
     OpInfo("getitem_basic", lambda m, x: (x[1], x[:, 1:3], x[::2], x[None, ..., 0], x[-1, -2]),

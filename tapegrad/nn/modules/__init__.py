@@ -13,3 +13,4 @@ from .normalization import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
