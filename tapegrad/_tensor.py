@@ -513,8 +513,6 @@ class Tensor:
             raise RuntimeError(f"{op_name}: unsupported operation: more than one element of the written-to tensor "
                                "refers to a single memory location (a read-only view, e.g. made by expand). "
                                "Please clone() the tensor before performing the operation.")
-        if result.grad_fn is not None:
-            _keep_original(result.grad_fn, self)
         fn = result.grad_fn
         if fn is not None and fn.__dict__.get("_saved"):
             _keep_original_self(fn, sd)
@@ -535,22 +533,6 @@ class Tensor:
 
                 _rebase_view(self, result)
         return self
-
-
-def _keep_original(node, t):
-    """`node` computed the value about to be written into `t`; if it saved `t` for backward, keep a
-    copy of `t`'s old value (and old history) instead, as PyTorch saves `original_self` for in-place ops."""
-    saved = node.__dict__.get("_saved")
-    if not saved:
-        return
-    d = t._data
-    snap = None
-    for i, e in enumerate(saved):
-        if e[1] is d and e[4] < 0:
-            if snap is None:
-                snap = Tensor._make(d.copy(), t._rg, t.grad_fn)
-                snap._output_nr = t._output_nr
-            saved[i] = (snap, snap._data, None, 0, -1)
 
 
 from .autograd import engine as _engine, function as _function  # noqa: E402

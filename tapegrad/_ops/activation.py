@@ -38,7 +38,8 @@ def _check(input, name, float_only=True):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if float_only and not input.is_floating_point():
         kernel = name if name[0].isupper() else name + "_cpu"
-        raise NotImplementedError(f'"{kernel}" not implemented for \'{_TYPE_NAMES.get(input.dtype.name, input.dtype.name)}\'')
+        type_name = _TYPE_NAMES.get(input.dtype.name, input.dtype.name)
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{type_name}\'')
 
 
 def _finish(input, op, inplace, name):

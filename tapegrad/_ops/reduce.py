@@ -673,7 +673,7 @@ def _softmax(fn, input, dim, dtype, name):
         input = input.to(dtype)
     if not input.is_floating_point():
         raise NotImplementedError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{_type_name(input._data.dtype)}'")
+                                  f"'{_type_name(input._data.dtype)}'")
     if dim is None:
         dim = 0 if input.dim() in (0, 1, 3) else 1  # PyTorch's legacy implicit-dim choice
     axis = _wrap_dim(dim, input._data.ndim, name)
