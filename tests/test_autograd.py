@@ -555,6 +555,19 @@ def test_in_place_through_a_view_updates_the_base_graph():
     same(f)
 
 
+def test_setitem_on_a_non_leaf_is_differentiable():
+    def f(m):
+        x = m.tensor([1., 2., 3.], requires_grad=True)
+        w = m.tensor(4., requires_grad=True)
+        y = x * 2
+        y[0] = 0
+        y[1] = w * 3
+        y.sum().backward()
+        return x.grad.tolist(), w.grad.tolist(), y.tolist()
+    same(f)
+    same(lambda m: m.ones(2, requires_grad=True).__setitem__(0, 5.))  # a leaf: refused
+
+
 def test_in_place_then_second_order():
     def f(m):
         x = m.ones(2, requires_grad=True)

@@ -281,6 +281,12 @@ def test_detach_shares_memory_and_version():
         assert d._version == y._version == 1
 
 
+def test_setitem_through_detach_and_data():
+    same(lambda m: (lambda x: (lambda d: (d.__setitem__(0, 5.), x.tolist(), d._version, x._version))(x.detach()))(
+        m.ones(2, requires_grad=True) * 1)[1:])
+    same(lambda m: (lambda x: (x.data.__setitem__(1, 7.), x.tolist(), x._version)[1:])(m.ones(2, requires_grad=True)))
+
+
 def test_data_shares_memory_not_version():
     for m in (torch, tg):
         x = m.ones(2, requires_grad=True)

@@ -91,7 +91,7 @@ class _LeafSink:
             while root.base is not None:
                 root = root.base
             # a buffer handed to one leaf must not be shared with another, nor be a read-only broadcast
-            if id(root) in self.owned or not arr.flags.writeable:
+            if id(root) in self.owned or not arr.flags.writeable or not arr.flags.c_contiguous:
                 g = Tensor._make(arr.copy())
                 root = g._data
             elif g.grad_fn is not None or g._rg:
