@@ -17,7 +17,8 @@ from ._dtype import (bfloat16, bool, can_cast, cfloat, complex64, double, dtype,
 from ._formatting import set_printoptions
 from ._tensor import Size, Tensor, is_tensor
 from . import autograd
-from .autograd import enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_anomaly_enabled, is_grad_enabled, is_inference_mode_enabled,
+                       no_grad, set_grad_enabled)
 from ._ops.creation import *  # noqa: F401,F403
 from ._ops.elementwise import *  # noqa: F401,F403
 from ._ops.reduce import *  # noqa: F401,F403
@@ -100,6 +101,37 @@ def typename(obj):
 
 
 import builtins as _builtins  # noqa: E402
+import warnings as _warnings  # noqa: E402
+
+# PyTorch computes 1/0, log(0) and overflow silently (inf, nan); NumPy would warn from inside our operators
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad\._ops\.")
+
+
+class _LegacyTensorType(type):
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj.dtype is cls._dtype
+
+
+def _legacy_tensor_type(name, dt):
+    """torch.FloatTensor and friends: constructors of a dtype, usable with isinstance."""
+
+    def __new__(cls, *args):
+        if len(args) == 1 and not isinstance(args[0], _builtins.int):
+            return tensor(args[0], dtype=dt)
+        return empty(*args, dtype=dt)
+
+    return _LegacyTensorType(name, (), {"__new__": __new__, "_dtype": dt})
+
+
+FloatTensor = _legacy_tensor_type("FloatTensor", float32)
+DoubleTensor = _legacy_tensor_type("DoubleTensor", float64)
+HalfTensor = _legacy_tensor_type("HalfTensor", float16)
+LongTensor = _legacy_tensor_type("LongTensor", int64)
+IntTensor = _legacy_tensor_type("IntTensor", int32)
+ShortTensor = _legacy_tensor_type("ShortTensor", int16)
+CharTensor = _legacy_tensor_type("CharTensor", int8)
+ByteTensor = _legacy_tensor_type("ByteTensor", uint8)
+BoolTensor = _legacy_tensor_type("BoolTensor", bool)
 
 builtins_bool = _builtins.bool
 

@@ -290,9 +290,10 @@ class Tensor:
                                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
                                    "and the tensor are the same size")
             if value._data.dtype != self._data.dtype:
-                cname = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+                name = value._data.dtype.name
+                name = {"float32": "float", "float64": "double", "float16": "c10::Half"}.get(name, name)
                 raise RuntimeError(
-                    f"attempting to assign a gradient with dtype '{cname.get(value._data.dtype.name, value._data.dtype.name)}' "
+                    f"attempting to assign a gradient with dtype '{name}' "
                     f"to a tensor with grad_dtype '{_type_name(self._data.dtype)}'. The gradient must match the "
                     "tensor's grad_dtype (defaults to the tensor's dtype).")
         self._grad = value
@@ -343,6 +344,17 @@ class Tensor:
         hooks = self.grad_fn.__dict__.setdefault("_hooks", {})
         hooks[(self._output_nr, key)] = hook
         return _Handle(hooks, (self._output_nr, key))
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """`hook(tensor)` runs once per backward, after this leaf's .grad has been accumulated."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        _Handle._next_id += 1
+        hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        hooks[_Handle._next_id] = hook
+        return _Handle(hooks, _Handle._next_id)
 
     def detach(self):
         t = Tensor._make(self._data, False, None, self._version_ctr)

@@ -93,14 +93,21 @@ def _pad_nhwc(x, g):
     return xp
 
 
-def _im2col(x, g):
-    """x (N, C, H, W) -> columns (N, C*kh*kw, OH*OW), one strided copy."""
+def _im2col(x, g, ones=False):
+    """x (N, C, H, W) -> columns (N, C*kh*kw, OH*OW), one strided copy; with `ones`, a last row of
+    ones is appended (N, C*kh*kw + 1, OH*OW) so that the bias rides along in the matrix product."""
     xp = _pad_nchw(x, g)
     N, C = xp.shape[:2]
     sN, sC, sH, sW = xp.strides
     win = as_strided(xp, (N, C, g.kh, g.kw, g.OH, g.OW),
                      (sN, sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw), writeable=False)
-    return win.reshape(N, C * g.kh * g.kw, g.OH * g.OW)
+    CK, L = C * g.kh * g.kw, g.OH * g.OW
+    if not ones:
+        return win.reshape(N, CK, L)
+    cols = np.empty((N, CK + 1, L), dtype=x.dtype)
+    cols[:, CK] = 1
+    np.reshape(cols[:, :CK], win.shape, copy=False)[...] = win
+    return cols
 
 
 def _col2im(cols, g):
@@ -119,14 +126,20 @@ def _col2im(cols, g):
     return xp
 
 
-def _im2col_rows(x, g):
-    """x (N, C, H, W) -> channels-last columns (N*OH*OW, kh*kw*C)."""
+def _im2col_rows(x, g, ones=False):
+    """x (N, C, H, W) -> channels-last columns (N*OH*OW, kh*kw*C) (+ a column of ones with `ones`)."""
     xp = _pad_nhwc(x, g)
     N, _, _, C = xp.shape
     sN, sH, sW, sC = xp.strides
     win = as_strided(xp, (N, g.OH, g.OW, g.kh, g.kw, C),
                      (sN, sH * g.sh, sW * g.sw, sH * g.dh, sW * g.dw, sC), writeable=False)
-    return win.reshape(N * g.OH * g.OW, g.kh * g.kw * C)
+    R, KC = N * g.OH * g.OW, g.kh * g.kw * C
+    if not ones:
+        return win.reshape(R, KC)
+    cols = np.empty((R, KC + 1), dtype=x.dtype)
+    cols[:, KC] = 1
+    np.reshape(cols[:, :KC], win.shape, copy=False)[...] = win
+    return cols
 
 
 def _col2im_rows(cols, N, C, g):
@@ -231,7 +244,10 @@ def _check_positive(op, k, s, d, p):
 
 # ---------------------------------------------------------------- convolution
 class Convolution(Function):
-    """y = conv(x, w) + b on (N, C, H, W) arrays (or (N, C, L) for 1-D: H = 1)."""
+    """y = conv(x, w) + b on (N, C, H, W) arrays (or (N, C, L) for 1-D: H = 1).
+
+    Without groups the bias is one more column of the weight matrix against a row of ones in the
+    columns, so the forward adds it and the backward gets its gradient inside the same products."""
 
     @staticmethod
     def forward(ctx, x, w, b, g, groups, x4shape):
@@ -240,71 +256,79 @@ class Convolution(Function):
         N, C = x4shape[:2]
         O = w4.shape[0]
         L = g.OH * g.OW
+        fused = b is not None and groups == 1
         if _use_rows(C, groups, g):
-            cols = _im2col_rows(x4, g)                                  # (N*L, K*C)
-            wr = np.ascontiguousarray(w4.transpose(0, 2, 3, 1)).reshape(O, -1)
+            cols = _im2col_rows(x4, g, fused)                           # (N*L, K*C [+1])
+            wr = w4.transpose(0, 2, 3, 1).reshape(O, -1)
+            if fused:
+                wr = np.concatenate([wr, b.reshape(O, 1)], axis=1)
             out = cols @ wr.T                                           # (N*L, O)
-            if b is not None:
-                out += b
             out = np.ascontiguousarray(out.reshape(N, g.OH, g.OW, O).transpose(0, 3, 1, 2))
             ctx.rows = True
         else:
-            cols = _im2col(x4, g)                                       # (N, C*K, L)
+            cols = _im2col(x4, g, fused)                                # (N, C*K [+1], L)
             if groups == 1:
                 wr = w4.reshape(O, -1)
+                if fused:
+                    wr = np.concatenate([wr, b.reshape(O, 1)], axis=1)
                 out = np.matmul(wr, cols)                               # (N, O, L)
             else:
                 wr = w4.reshape(groups, O // groups, -1)
                 out = np.matmul(wr, cols.reshape(N, groups, -1, L))     # (N, G, O/G, L)
             out = out.reshape(N, O, g.OH, g.OW)
-            if b is not None:
+            if b is not None and not fused:
                 out += b.reshape(O, 1, 1)
             ctx.rows = False
-        ctx.save_for_backward(x, w, cols, wr)
-        ctx.g, ctx.groups, ctx.x4shape, ctx.has_bias = g, groups, x4shape, b is not None
+        ctx.save_for_backward(x, w, cols)
+        ctx.g, ctx.groups, ctx.x4shape, ctx.fused = g, groups, x4shape, fused
         if x.ndim != 4:
             out = out.reshape(_out_shape(x.shape, O, g))
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, w, cols, wr = ctx.saved_tensors
+        x, w, cols = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g, groups = ctx.g, ctx.groups
         if grad_mode.GRAD[0]:
             return _conv_backward_graph(grad, x, w, g, groups, ctx.x4shape, need_x, need_w, need_b) + (None,) * 3
         N, C = ctx.x4shape[:2]
-        O = w._data.shape[0]
+        wd = w._data
+        O = wd.shape[0]
+        K = g.kh * g.kw
         L = g.OH * g.OW
         gd = grad._data.reshape(N, O, L)
-        cols, wr = cols._data, wr._data
+        cols = cols._data
         gx = gw = gb = None
         if ctx.rows:
             gr = np.ascontiguousarray(gd.transpose(0, 2, 1)).reshape(N * L, O)
-            if need_w:
-                gw = (gr.T @ cols).reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
+            if need_w or (need_b and ctx.fused):
+                gwb = gr.T @ cols                                       # (O, K*C [+1])
+                gw = gwb[:, :K * C].reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
+                gb = gwb[:, K * C] if ctx.fused else None
             if need_x:   # one product per kernel offset, so that col2im adds contiguous blocks
-                wk = np.ascontiguousarray(w._data.reshape(O, C, g.kh * g.kw).transpose(2, 0, 1))
+                wk = np.ascontiguousarray(wd.reshape(O, C, K).transpose(2, 0, 1))
                 gx = _col2im_rows(np.matmul(gr, wk), N, C, g)
-            if need_b:
+            if need_b and gb is None:
                 gb = gr.sum(0)
         else:
             gd = np.ascontiguousarray(gd)
             G = groups
             g4 = gd.reshape(N, G, O // G, L)
-            if need_w:
+            if need_w or (need_b and ctx.fused):
                 c4 = cols.reshape(N, G, -1, L)
-                gw = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(0)
+                gwb = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(0)    # (G, O/G, Cg*K [+1])
+                gw = gwb[..., :C // G * K]
+                gb = gwb[0, :, -1] if ctx.fused else None
             if need_x:
-                wg = wr.reshape(G, O // G, -1)
+                wg = wd.reshape(G, O // G, -1)
                 gcols = np.matmul(wg.transpose(0, 2, 1), g4)            # (N, G, Cg*K, L)
                 gx = _col2im(gcols.reshape(N, -1, L), g)
-            if need_b:
+            if need_b and gb is None:
                 gb = gd.sum((0, 2))
-        wshape = w._data.shape
         return (None if gx is None else Tensor._make(gx.reshape(x._data.shape)),
-                None if gw is None else Tensor._make(np.ascontiguousarray(gw).reshape(wshape)),
-                None if gb is None else Tensor._make(gb), None, None, None)
+                None if gw is None or not need_w else Tensor._make(np.ascontiguousarray(gw).reshape(wd.shape)),
+                None if gb is None or not need_b else Tensor._make(np.ascontiguousarray(gb)), None, None, None)
 
 
 def _out_shape(xshape, O, g):

@@ -38,6 +38,11 @@ class _PoolGeom:
         self.starts, self.ends = starts, ends
 
     @property
+    def key(self):
+        return (self.n, self.k, self.s, self.p, self.d, self.out,
+                None if self.regular else tuple(self.starts.tolist()))
+
+    @property
     def overlap(self):
         if self.regular:
             return self.s < self.d * (self.k - 1) + 1
@@ -87,8 +92,9 @@ def _first_true_count(arrays, ref):
 
 
 def _max_windows(xp, gh, gw):
-    """Max over windows of the canvas xp (N, C, Hc, Wc): values and, per output, the kernel
-    row ri and column rj of the first maximum (row-major); ri/rj None when the kernel is 1 wide."""
+    """Max over the windows of the canvas xp (N, C, Hc, Wc): the values M (N, C, OH, OW) and k, the
+    row-major position i*kw + j in its window of each window's FIRST maximum (uint8, or int32 for
+    windows of 256 elements or more). Separable: along the width, then along the height."""
     cols = [gw.take(xp, j, 3) for j in range(gw.k)]
     if len(cols) == 1:
         rm = cols[0]
@@ -96,7 +102,7 @@ def _max_windows(xp, gh, gw):
         rm = np.maximum(cols[0], cols[1])
         for c in cols[2:]:
             np.maximum(rm, c, out=rm)
-    ra = _first_true_count(cols, rm)                                  # (N, C, Hc, OW)
+    ra = _first_true_count(cols, rm)                      # first column of each row maximum (N, C, Hc, OW)
     rows = [gh.take(rm, i, 2) for i in range(gh.k)]
     if len(rows) == 1:
         M = np.array(rows[0], copy=True)
@@ -104,80 +110,95 @@ def _max_windows(xp, gh, gw):
         M = np.maximum(rows[0], rows[1])
         for r in rows[2:]:
             np.maximum(M, r, out=M)
-    ri = _first_true_count(rows, M)                                   # (N, C, OH, OW)
-    if ra is None:
-        rj = None
-    elif ri is None:
-        rj = gh.take(ra, 0, 2)
+    ri = _first_true_count(rows, M)                       # first row holding the maximum (N, C, OH, OW)
+    kdt = np.uint8 if gh.k * gw.k < 256 else np.int32
+    if ri is None:
+        k = np.zeros(M.shape, kdt) if ra is None else gh.take(ra, 0, 2).astype(kdt)
     else:
-        rj = np.zeros(M.shape, ra.dtype)
-        for i in range(gh.k):
-            rj += (ri == i) * gh.take(ra, i, 2)
+        k = ri.astype(kdt, copy=False) * kdt(gw.k)
+        if ra is not None:                                # plus the column found in the chosen row
+            for i in range(gh.k):
+                k += (ri == i) * gh.take(ra, i, 2)
     if M.dtype.kind == "f" and np.isnan(M).any():
-        ri, rj = _nan_windows(xp, gh, gw, M, ri, rj)
-    return M, ri, rj
+        k = _nan_windows(xp, gh, gw, M, k)
+    return M, k
 
 
-def _nan_windows(xp, gh, gw, M, ri, rj):
+def _nan_windows(xp, gh, gw, M, k):
     """Windows holding a NaN: PyTorch keeps the last NaN (its update is `val > max || isnan(val)`)."""
     cand = np.stack([gh.take(gw.take(xp, j, 3), i, 2) for i in range(gh.k) for j in range(gw.k)], -1)
-    isn = np.isnan(cand)
-    last = cand.shape[-1] - 1 - np.argmax(isn[..., ::-1], axis=-1)
+    last = cand.shape[-1] - 1 - np.argmax(np.isnan(cand)[..., ::-1], axis=-1)
     bad = np.isnan(M)
-    ri = np.zeros(M.shape, np.int32) if ri is None else ri.astype(np.int32)
-    rj = np.zeros(M.shape, np.int32) if rj is None else rj.astype(np.int32)
-    ri[bad] = last[bad] // gw.k
-    rj[bad] = last[bad] % gw.k
-    return ri, rj
+    k = k.astype(np.int32)
+    k[bad] = last[bad]
+    return k
 
 
-def _flat_indices(gh, gw, ri, rj, x4shape):
-    """Flat index (h * W + w) of each window's maximum in its (N, C) input plane."""
+def _offset_table(gh, gw, W):
+    """Offset in the input plane of each window position k = i*kw + j."""
+    i, j = np.divmod(np.arange(gh.k * gw.k, dtype=np.int64), gw.k)
+    return i * (gh.d * W) + j * gw.d
+
+
+def _plane_indices(gh, gw, k, x4shape):
+    """Flat index h*W + w, in its (N, C) input plane, of each window's maximum (return_indices)."""
     W = x4shape[3]
-    h = gh.base()[:, None]
-    w = gw.base()[None, :]
-    if ri is not None:
-        h = h + ri.astype(np.int64) * gh.d
-    if rj is not None:
-        w = w + rj.astype(np.int64) * gw.d
-    return np.ascontiguousarray(np.broadcast_to(h * W + w, x4shape[:2] + (gh.out, gw.out)))
+    base = gh.base()[:, None] * W + gw.base()[None, :]
+    return np.take(_offset_table(gh, gw, W), k) + base
+
+
+_BASE_CACHE = {}
+
+
+def _global_indices(gh, gw, k, x4shape):
+    """Index into the flattened input (N*C*H*W) of each window's maximum. The per-window base
+    depends only on the shapes, so it is cached: a training loop reuses it every step."""
+    N, C, H, W = x4shape
+    key = (x4shape, gh.key, gw.key)
+    base = _BASE_CACHE.get(key)
+    if base is None:
+        plane = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1, 1)
+        base = plane + (gh.base()[:, None] * W + gw.base()[None, :])
+        if len(_BASE_CACHE) >= 16:
+            _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+        _BASE_CACHE[key] = base
+    flat = np.take(_offset_table(gh, gw, W), k)
+    flat += base
+    return flat
 
 
 # ---------------------------------------------------------------- scatter / gather by flat index
-class _ScatterPlanes(Function):
-    """(N, C, *out) values -> zeros (N, C, *plane) with each value added at its flat plane index."""
+class _ScatterFlat(Function):
+    """values g -> zeros(out_shape) with g[i] added at flat index flat[i] (flat.shape == g.shape)."""
 
     @staticmethod
-    def forward(ctx, g, idx, plane_shape, overlap):
-        ctx.idx = idx
-        N, C = g.shape[:2]
-        P = int(np.prod(plane_shape))
-        flat = (idx.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * P)[:, None]).ravel()
+    def forward(ctx, g, flat, out_shape, overlap):
+        ctx.flat = flat
+        size = int(np.prod(out_shape))
         gv = g.reshape(-1)
         if overlap:
-            out = np.bincount(flat, weights=gv, minlength=N * C * P).astype(g.dtype, copy=False)
+            out = np.bincount(flat.reshape(-1), weights=gv, minlength=size).astype(g.dtype, copy=False)
         else:
-            out = np.zeros(N * C * P, dtype=g.dtype)
-            out[flat] = gv
-        return out.reshape((N, C) + tuple(plane_shape))
+            out = np.zeros(size, dtype=g.dtype)
+            out[flat.reshape(-1)] = gv
+        return out.reshape(out_shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return _GatherPlanes.apply(grad, ctx.idx), None, None, None
+        return _GatherFlat.apply(grad, ctx.flat), None, None, None
 
 
-class _GatherPlanes(Function):
-    """(N, C, *plane) -> values at flat plane indices idx (N, C, *out)."""
+class _GatherFlat(Function):
+    """x -> x.flatten()[flat] (shaped like flat)."""
 
     @staticmethod
-    def forward(ctx, x, idx):
-        ctx.idx, ctx.plane = idx, x.shape[2:]
-        N, C = x.shape[:2]
-        return np.take_along_axis(x.reshape(N, C, -1), idx.reshape(N, C, -1), axis=2).reshape(idx.shape)
+    def forward(ctx, x, flat):
+        ctx.flat, ctx.shape = flat, x.shape
+        return np.ascontiguousarray(x).reshape(-1)[flat]
 
     @staticmethod
     def backward(ctx, grad):
-        return _ScatterPlanes.apply(grad, ctx.idx, ctx.plane, True), None
+        return _ScatterFlat.apply(grad, ctx.flat, ctx.shape, True), None
 
 
 # ---------------------------------------------------------------- max pooling
@@ -192,25 +213,20 @@ class MaxPool2DWithIndices(Function):
             xp[:, :, ph[0]:ph[0] + H, pw[0]:pw[0] + W] = x4
         else:
             xp = x4
-        M, ri, rj = _max_windows(xp, gh, gw)
-        ctx.gh, ctx.gw, ctx.ri, ctx.rj, ctx.x4shape = gh, gw, ri, rj, x4shape
-        ctx.in_shape = x.shape
+        M, k = _max_windows(xp, gh, gw)
+        ctx.gh, ctx.gw, ctx.k, ctx.x4shape, ctx.in_shape = gh, gw, k, x4shape, x.shape
         out = M.reshape(out_shape)
         if return_indices:
-            ctx.idx = _flat_indices(gh, gw, ri, rj, x4shape)
-            return out, ctx.idx.reshape(out_shape)
-        ctx.idx = None
+            return out, _plane_indices(gh, gw, k, x4shape).reshape(out_shape)
         return out
 
     @staticmethod
     def backward(ctx, grad, *rest):
-        N, C, H, W = ctx.x4shape
-        idx = ctx.idx if ctx.idx is not None else _flat_indices(ctx.gh, ctx.gw, ctx.ri, ctx.rj, ctx.x4shape)
-        if grad.shape != idx.shape:
-            grad = grad.reshape(idx.shape)
+        flat = _global_indices(ctx.gh, ctx.gw, ctx.k, ctx.x4shape)
+        if grad.shape != flat.shape:
+            grad = grad.reshape(flat.shape)
         overlap = ctx.gh.overlap or ctx.gw.overlap
-        gx = _ScatterPlanes.apply(grad, idx, (H, W), overlap)
-        return gx.reshape(ctx.in_shape), None, None, None, None, None
+        return _ScatterFlat.apply(grad, flat, ctx.in_shape, overlap), None, None, None, None, None
 
 
 def _input4(op, input, nd):
@@ -522,9 +538,9 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
         raise RuntimeError(f"{op}: Found an invalid max index: {int(idx.max() if idx.max() >= P else idx.min())} "
                            f"(output volumes are of size {'x'.join(map(str, outs))})")
     N, C = x4shape[:2]
-    x = input if batched else input.unsqueeze(0)
-    out = _ScatterPlanes.apply(x, idx.reshape((N, C) + xs[-nd:]), tuple(outs), True)
-    return out if batched else out.squeeze(0)
+    flat = idx.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * P)[:, None]
+    out_shape = xs[:-nd] + tuple(outs)
+    return _ScatterFlat.apply(input, flat.reshape(xs), out_shape, True)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

@@ -66,11 +66,12 @@ def _check_nan(node, out):
 class _LeafSink:
     """Accumulates gradients into leaves' .grad (or collects them, for autograd.grad)."""
 
-    __slots__ = ("captured", "create_graph", "owned", "keep")
+    __slots__ = ("captured", "create_graph", "owned", "keep", "order", "roots", "expect", "pending")
 
     def __init__(self, captured, create_graph):
         self.captured, self.create_graph = captured, create_graph
         self.owned, self.keep = set(), []
+        self.order, self.roots, self.expect, self.pending = (), (), None, None
 
     def add(self, leaf, g):
         hooks = leaf._hooks
@@ -107,6 +108,55 @@ class _LeafSink:
                 leaf.grad = old + g
         else:
             leaf.grad = g if old is None else old + g
+        post = leaf.__dict__.get("_post_acc_hooks")
+        if post:
+            self._post_accumulate(leaf)
+
+    def _post_accumulate(self, leaf):
+        """Tensor.register_post_accumulate_grad_hook: run once per backward, when the leaf's .grad holds
+        every contribution (counted over the graph's edges; leftovers run at the end of backward)."""
+        if self.expect is None:
+            self.expect, self.pending = _leaf_edge_counts(self.order, self.roots), {}
+        k = id(leaf)
+        left = self.expect.get(k, 1) - 1
+        self.expect[k] = left
+        if left > 0:
+            self.pending[k] = leaf
+            return
+        self.pending.pop(k, None)
+        for h in list(leaf.__dict__["_post_acc_hooks"].values()):
+            h(leaf)
+
+    def finish(self):
+        pending = self.pending
+        while pending:  # leaves some of whose edges carried no gradient
+            _, leaf = pending.popitem()
+            for h in list(leaf.__dict__["_post_acc_hooks"].values()):
+                h(leaf)
+
+
+def _leaf_edge_counts(order, roots):
+    counts = {}
+    for node in order:
+        for e in node._next:
+            if e is not None and e[0] is None:
+                k = id(e[1])
+                counts[k] = counts.get(k, 0) + 1
+    for t in roots:
+        if t.grad_fn is None:
+            counts[id(t)] = counts.get(id(t), 0) + 1
+    return counts
+
+
+_CALLBACKS = []  # one list per running backward (innermost last)
+
+
+def queue_callback(callback):
+    """Run `callback()` when the current backward pass has finished (PyTorch's
+    Variable._execution_engine.queue_callback); only valid during backward, e.g. from a hook."""
+    if not _CALLBACKS:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _CALLBACKS[-1].append(callback)
 
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved tensors after they "
@@ -127,9 +177,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             if t.grad_fn is not None:
                 want_nonleaf[(id(t.grad_fn), t._output_nr)] = t
     sink = _LeafSink(captured, create_graph)
+    sink.roots = roots
     buffers = {}  # id(node) -> list of gradients, one per output
 
-    root_nodes = []
+    root_nodes, root_leaves = [], []
     for t, g in zip(roots, root_grads):
         fn = t.grad_fn
         if fn is None:
@@ -138,7 +189,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             if captured is not None:
                 captured[id(t)] = (t, g)
             else:
-                sink.add(t, g)
+                root_leaves.append((t, g))
             continue
         buf = buffers.get(id(fn))
         if buf is None:
@@ -151,8 +202,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     anomaly = _ANOMALY[0]
     sink_add = sink.add
     grad_mode.GRAD[0] = create_graph  # backward formulas record a graph only for create_graph
+    callbacks = []  # queue_callback's, run when this backward has finished
+    _CALLBACKS.append(callbacks)
     try:
-        for node in _topological(root_nodes):
+        sink.order = order = _topological(root_nodes)
+        for t, g in root_leaves:
+            sink_add(t, g)
+        for node in order:
             buf = buffers.pop(id(node), None)
             if buf is None:
                 continue
@@ -196,8 +252,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     cb = buffers[id(child)] = [None] * child._n_out
                 nr = edge[1]
                 cb[nr] = g if cb[nr] is None else cb[nr] + g
+        if sink.pending:
+            sink.finish()
+        for callback in callbacks:  # callbacks may queue more callbacks
+            callback()
     finally:
         grad_mode.GRAD[0] = prev_mode
+        _CALLBACKS.pop()
     return captured
 
 

@@ -10,6 +10,7 @@ Two flavours share one `apply`:
 When no input needs a gradient (or grad mode is off), `apply` records
 nothing: the context is thrown away and the output has no grad_fn.
 """
+import re
 import traceback
 
 import numpy as np
@@ -63,7 +64,7 @@ class Function(metaclass=FunctionMeta):
         out = []
         for tensor, arr, counter, version, out_nr in saved:
             if counter is not None and counter.v != version:
-                self._raise_modified(arr, counter.v, version, out_nr)
+                self._raise_modified(arr, counter.v, version, out_nr, tensor)
             if tensor is not None:
                 out.append(tensor)
             elif out_nr >= 0:
@@ -87,23 +88,28 @@ class Function(metaclass=FunctionMeta):
         out = []
         for tensor, arr, counter, version, out_nr in saved:
             if counter is not None and counter.v != version:
-                self._raise_modified(arr, counter.v, version, out_nr)
+                self._raise_modified(arr, counter.v, version, out_nr, tensor)
             out.append(arr)
         return out
 
-    def _raise_modified(self, arr, now, expected, out_nr):
-        from .._dtype import from_numpy_dtype
+    def _raise_modified(self, arr, now, expected, out_nr, tensor=None):
+        """PyTorch's message: the modified value, the node that produced it, both versions."""
+        from .._tensor import _type_name
 
-        kind = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
-                "int32": "IntTensor", "bool": "BoolTensor", "float16": "HalfTensor"}
-        name = kind.get(from_numpy_dtype(arr.dtype).name, "Tensor")
-        where = f", which is output {out_nr} of {self.name()}," if out_nr >= 0 else ""
+        # a saved output is named by the node that saved it; a saved input by its current producer
+        producer = self if out_nr >= 0 else (tensor.grad_fn if tensor is not None else None)
+        nr = out_nr if out_nr >= 0 else (tensor._output_nr if tensor is not None else 0)
+        where = ""
+        if producer is not None:
+            where = f", which is output {nr} of {re.sub(r'Backward[0-9]*$', '', producer.name())},"
+        hint = ("Hint: the backtrace further above may show the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!" if _ANOMALY[0] else
+                "Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: [torch.{name} {list(arr.shape)}]{where} is at version {now}; expected version "
-            f"{expected} instead. Hint: the backtrace further above may show the operation that failed "
-            "to compute its gradient. The variable in question was changed in there or anywhere later. "
-            "Good luck!")
+            f"operation: [torch.{_type_name(arr.dtype)}Tensor {list(arr.shape)}]{where} is at version {now}; "
+            f"expected version {expected} instead. {hint}")
 
     def mark_non_differentiable(self, *tensors):
         self._nondiff_ids = {id(t) for t in tensors}

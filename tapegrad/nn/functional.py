@@ -4,6 +4,7 @@ Thin by design: every function is defined once beside its operator in tapegrad/_
 re-exported here under PyTorch's name.
 """
 from .._ops.activation import *  # noqa: F401,F403
+from .._ops.attention import *  # noqa: F401,F403
 from .._ops.conv import *  # noqa: F401,F403
 from .._ops.layers import *  # noqa: F401,F403
 from .._ops.loss import *  # noqa: F401,F403
