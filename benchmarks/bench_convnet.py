@@ -59,6 +59,15 @@ def worker(framework, steps, batch, threads, data_dir):
 
     model = nn.Sequential(nn.Conv2d(1, 32, 5), nn.MaxPool2d(3), nn.ReLU(), nn.Conv2d(32, 64, 5), nn.MaxPool2d(2),
                           nn.ReLU(), Flattener(), nn.Linear(256, 200), nn.ReLU(), nn.Linear(200, 10))
+    # both frameworks start from the same weights (PyTorch's default init ranges, drawn with NumPy)
+    rng = np.random.default_rng(0)
+    state, bound = {}, 1.0
+    for name, value in model.state_dict().items():
+        shape = tuple(value.shape)
+        if name.endswith("weight"):
+            bound = 1 / np.sqrt(np.prod(shape[1:]))
+        state[name] = torch.tensor(rng.uniform(-bound, bound, shape).astype(np.float32))
+    model.load_state_dict(state)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-1)
     x, y, source = load_data(data_dir, steps * batch)
@@ -74,13 +83,15 @@ def worker(framework, steps, batch, threads, data_dir):
 
     for i in range(min(3, steps)):  # warm-up (allocator, BLAS threads)
         step(i)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     for i in range(steps):
         loss = step(i)
     seconds = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"framework": framework, "seconds": seconds, "steps": steps, "loss": float(loss.item()),
-                      "peak_rss_mb": peak_kb / 1024, "data": source}))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
+    print(json.dumps({"framework": framework, "seconds": seconds, "cpu_seconds": cpu, "steps": steps,
+                      "loss": float(loss.item()), "peak_rss_mb": r1.ru_maxrss / 1024, "data": source}))
 
 
 def main():
@@ -108,12 +119,16 @@ def main():
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results[fw] = r
         per_epoch = r["seconds"] / r["steps"] * (60000 / args.batch)
-        print(f"{fw:9s} {r['seconds']:.2f} s for {r['steps']} steps = {per_epoch:.2f} s/epoch "
-              f"({1000 * r['seconds'] / r['steps']:.1f} ms/step), peak RSS {r['peak_rss_mb']:.0f} MB, "
+        print(f"{fw:9s} {per_epoch:6.2f} s/epoch ({1000 * r['seconds'] / r['steps']:.1f} ms/step over {r['steps']} "
+              f"steps; CPU {r['cpu_seconds'] / r['seconds']:.2f} cores busy), peak RSS {r['peak_rss_mb']:.0f} MB, "
               f"final loss {r['loss']:.4f}  [{r['data']}, {args.threads} threads]")
     if len(results) == 2:
         ratio = results["tapegrad"]["seconds"] / results["torch"]["seconds"]
-        print(f"ratio tapegrad/torch: {ratio:.2f}x")
+        cpu_ratio = results["tapegrad"]["cpu_seconds"] / results["torch"]["cpu_seconds"]
+        print(f"ratio tapegrad/torch: {ratio:.2f}x wall time, {cpu_ratio:.2f}x CPU time")
+        if os.getloadavg()[0] > args.threads * 1.5:
+            print(f"warning: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; other processes "
+                  "distort these timings")
 
 
 if __name__ == "__main__":

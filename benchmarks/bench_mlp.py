@@ -5,10 +5,9 @@ from the same state_dict. Prints the median time per step of each, and tapegrad/
     python benchmarks/bench_mlp.py [--steps 200] [--repeats 5] [--threads 2] [--batch 64]
 """
 import argparse
+import os
 import statistics
 import time
-
-import numpy as np
 
 
 def make_step(m, batch, X, Y, lr=0.01):
@@ -51,6 +50,11 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
     args = p.parse_args()
+    # NumPy's BLAS reads its thread count when it loads: set it first, so both frameworks get the same
+    # number of threads even where tapegrad.set_num_threads has no threadpoolctl to act through
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    import numpy as np
     import tapegrad
     import torch
 

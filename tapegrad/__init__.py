@@ -26,6 +26,7 @@ from ._ops.movement import *  # noqa: F401,F403
 from ._ops.indexing import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
+from ._ops.sorting import *  # noqa: F401,F403
 from ._ops import inplace as _inplace  # noqa: F401  (attaches the in-place methods)
 
 _builtin_isinstance = isinstance
@@ -144,6 +145,11 @@ _LAZY = {"nn", "optim", "utils", "linalg", "cuda", "backends", "serialization", 
          "transforms", "overrides", "types", "library", "fx", "export", "profiler", "version", "random", "accelerator"}
 
 
+_AMP_NAMES = {"autocast", "is_autocast_enabled", "get_autocast_dtype", "set_autocast_enabled", "set_autocast_dtype",
+              "is_autocast_available", "is_autocast_cpu_enabled", "get_autocast_cpu_dtype", "get_autocast_gpu_dtype",
+              "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache"}
+
+
 class _NotImplementedAttribute(NotImplementedError, AttributeError):
     """Raised for PyTorch names tapegrad lacks; an AttributeError too, so hasattr() answers False."""
 
@@ -177,6 +183,10 @@ def __getattr__(name):
         from . import serialization
 
         return getattr(serialization, name)
+    if name in _AMP_NAMES:  # torch.autocast, torch.is_autocast_enabled, ...: tapegrad/amp.py
+        from . import amp
+
+        return getattr(amp, name)
     if name in _LAZY:
         try:
             return importlib.import_module(f"{__name__}.{name}")

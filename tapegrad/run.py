@@ -107,6 +107,8 @@ def run_program(path, args):
     except KeyboardInterrupt:
         return 130
     except BaseException as exc:  # the program's own error: show it as Python would
+        if "tapegrad.distributed._mpi" in sys.modules:  # under mpirun: print once, end every rank (no hang)
+            sys.modules["tapegrad.distributed._mpi"].abort_job(exc, lambda: _print_user_traceback(exc))
         _print_user_traceback(exc)
         return 1
     return 0

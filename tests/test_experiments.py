@@ -1,5 +1,6 @@
 """Smoke tests of `tapegrad experiment NAME`: tiny settings, the CSV's contents, the PNG, bad input."""
 import csv
+import importlib.util
 import json
 import math
 import os
@@ -17,11 +18,7 @@ HAS_FASHION = all(os.path.exists(os.path.join(FASHION, f + "-idx" + d + "-ubyte.
                   for f, d in (("train-images", "3"), ("train-labels", "1"), ("t10k-images", "3"),
                                ("t10k-labels", "1")))
 
-try:
-    import matplotlib  # noqa: F401
-    HAS_MPL = True
-except ImportError:
-    HAS_MPL = False
+HAS_MPL = importlib.util.find_spec("matplotlib") is not None
 
 
 def _read_csv(path):

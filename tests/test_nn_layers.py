@@ -73,6 +73,11 @@ LAYERS = [
     ("Linear-nobias", lambda nn: nn.Linear(5, 3, bias=False), lambda: [x(4, 5)]),
     ("Linear-3d", lambda nn: nn.Linear(5, 3), lambda: [x(2, 4, 5)]),
     ("Linear-1d", lambda nn: nn.Linear(5, 3), lambda: [x(5)]),
+    # few rows and a wide weight take Linear's transposed-product path
+    ("Linear-wide", lambda nn: nn.Linear(70, 130), lambda: [x(6, 70)]),
+    ("Linear-wide-nobias-3d", lambda nn: nn.Linear(70, 130, bias=False), lambda: [x(2, 3, 70)]),
+    ("Linear-wide-1d", lambda nn: nn.Linear(70, 130), lambda: [x(70)]),
+    ("Linear-wide-manyrows", lambda nn: nn.Linear(70, 130), lambda: [x(65, 70)]),
     ("Bilinear", lambda nn: nn.Bilinear(3, 4, 2), lambda: [x(5, 3), x(5, 4)]),
     ("Bilinear-nobias", lambda nn: nn.Bilinear(3, 4, 2, bias=False), lambda: [x(2, 5, 3), x(2, 5, 4)]),
     ("Identity", lambda nn: nn.Identity(3, foo=1), lambda: [x(2, 3)]),

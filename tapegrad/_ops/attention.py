@@ -20,6 +20,9 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from .. import amp as _amp
+
+_AUTOCAST = _amp.AUTOCAST
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "_canonical_mask", "_none_or_dtype",
            "_mha_shape_check", "_in_projection_packed", "_in_projection"]
@@ -256,6 +259,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     have fewer heads (dim -3) than query, each shared by a group of query heads.
     """
     op = "scaled_dot_product_attention"
+    if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
+        query, key, value = _amp._cast(query, key, value)
+        if attn_mask is not None and isinstance(attn_mask, Tensor) and attn_mask.dtype.name != "bool":
+            attn_mask = _amp._cast(attn_mask)[0]
     where = _check_qkv(query, key, value, op)
     qd, kd = query._data, key._data
     if enable_gqa and qd.ndim >= 3 and kd.shape[-3] != qd.shape[-3]:

@@ -15,6 +15,9 @@ from .._tensor import Tensor, _type_name
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from . import elementwise as E
+from .. import amp as _amp
+
+_AUTOCAST = _amp.AUTOCAST
 
 __all__ = [
     "linear", "bilinear", "embedding", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
@@ -35,13 +38,22 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        if x.ndim <= 2:
-            y = x @ w.T
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        rows, out_f = x2.shape[0], w.shape[0]
+        if 0 < rows <= 64 and out_f >= 128 and x2.shape[1] >= 64 and x2.__class__ is np.ndarray:
+            # few rows, a big weight: OpenBLAS is faster on W @ x.T than on x @ W.T; the transposing
+            # copy back to row-major order adds the bias in the same pass
+            t = w @ x2.T
+            y = np.empty((rows, out_f), dtype=t.dtype)
+            if b is not None:
+                np.add(t.T, b, out=y)
+            else:
+                np.copyto(y, t.T)
         else:
-            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
-        if b is not None:
-            y += b
-        return y
+            y = x2 @ w.T
+            if b is not None:
+                y += b
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (out_f,))
 
     @staticmethod
     def backward(ctx, g):
@@ -74,6 +86,8 @@ Linear._backward_name = "AddmmBackward0"  # PyTorch's grad_fn name for 2-d linea
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (torch.nn.functional.linear)."""
+    if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
+        input, weight, bias = _amp._cast(input, weight, bias)
     if input.__class__ is not Tensor and not isinstance(input, Tensor):
         _tensor_arg(input, "linear", "input", 1)
     if weight.__class__ is not Tensor and not isinstance(weight, Tensor):

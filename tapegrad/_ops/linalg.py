@@ -11,6 +11,9 @@ from .. import _dtype
 from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd.function import Function
 from .reduce import _return_type
+from .. import amp as _amp
+
+_AUTOCAST = _amp.AUTOCAST
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "tril", "triu", "einsum", "tensordot", "kron", "trace", "diag", "diag_embed",
@@ -85,6 +88,8 @@ class Matmul(Function):
 
 @tensor_method("matmul", "__matmul__")
 def matmul(input, other, *, out=None):
+    if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
+        input, other = _amp._cast(input, other)
     _check_matmul(input, other, "matmul")
     r = Matmul.apply(input, other)
     if out is not None:

@@ -14,6 +14,9 @@ from .. import _backend
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from .. import amp as _amp
+
+_AUTOCAST = _amp.AUTOCAST
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
@@ -282,6 +285,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         bad = "input" if not isinstance(input, Tensor) else "target"
         raise TypeError(f"cross_entropy(): argument '{bad}' must be Tensor, not "
                         f"{type(input if bad == 'input' else target).__name__}")
+    if _AUTOCAST[0] is not None:  # an fp32 operator of torch.autocast (tapegrad/amp.py)
+        input = _amp._to_float32(input)
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"cross_entropy: expected a floating point input (logits), got {input.dtype}")
     if target._data.dtype.kind == "f":
@@ -362,6 +367,8 @@ class NLLLoss(Function):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of class-index targets given log-probabilities `input` (N, C, *)."""
     reduction = _reduction(size_average, reduce, reduction)
+    if _AUTOCAST[0] is not None and isinstance(input, Tensor):  # an fp32 operator of torch.autocast (amp.py)
+        input = _amp._to_float32(input)
     if target.is_floating_point():
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.name.capitalize()} "
                            f"(nll_loss: targets are class indices of int64; input has size "

@@ -89,7 +89,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         cand = np.take(cand, np.arange(k), axis=axis)
         ck = np.take_along_axis(key, cand, axis)
         # order by value, ties by index
-        order = np.lexsort((cand, ck), axis=axis) if hasattr(np, "lexsort") else np.argsort(ck, axis, kind="stable")
+        order = np.lexsort((cand, ck), axis=axis)
         idx = np.take_along_axis(cand, order, axis)
     else:
         idx = np.take(_stable_order(x, axis, largest), np.arange(k), axis=axis)

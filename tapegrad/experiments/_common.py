@@ -203,12 +203,14 @@ class Output:
         self.skipped = []
         self._tqdm = None
         self.progress_enabled = not args.no_progress
-        try:
-            os.makedirs(self.dir, exist_ok=True)
-        except OSError as exc:
-            raise ExperimentError(f"--out {self.dir}: cannot create the folder ({exc.strerror or exc})") from None
-        if not os.access(self.dir, os.W_OK):
-            raise ExperimentError(f"--out {self.dir}: the folder is not writable")
+        # checked now, created at the first file written (a run that fails early leaves nothing behind)
+        existing = os.path.abspath(self.dir)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            raise ExperimentError(f"--out {self.dir}: {existing} is a file, not a folder")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise ExperimentError(f"--out {self.dir}: {existing} is not writable")
         if args.tensorboard is not None:
             try:
                 import tapegrad.utils.tensorboard  # noqa: F401
@@ -218,10 +220,14 @@ class Output:
         if not args._uses_data and args.data is not None:
             say(f"note: {self.name} draws its own synthetic data; --data is ignored")
         if not args._uses_epochs and args.epochs is not None:
-            say(f"note: {self.name} trains nothing by epochs (least squares is solved in closed form); "
-                "--epochs is ignored")
+            say(f"note: {self.name} has no training epochs; --epochs is ignored")
 
     def path(self, suffix):
+        """OUT/NAME+suffix, creating OUT if needed."""
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+        except OSError as exc:
+            raise ExperimentError(f"--out {self.dir}: cannot create the folder ({exc.strerror or exc})") from None
         return os.path.join(self.dir, self.name + suffix)
 
     # progress bars

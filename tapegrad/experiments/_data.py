@@ -79,7 +79,9 @@ def find(data=None, dataset="auto"):
             missing = [f + "[.gz]" for f, d in zip(_FILES, found) if d is None]
             misses.append(f"{label} not found in {', '.join(dirs)}" if len(missing) == len(_FILES) else
                           f"{label} incomplete ({', '.join(missing)} not found in {', '.join(dirs)})")
-        hint = "; install Fashion-MNIST (apt-get install dataset-fashion-mnist) or pass --data DIR"
+        hint = ("; pass --data DIR, or download it: python -c \"import tapegrad.datasets as d; d.MNIST('data', "
+                "download=True)\"" if dataset == "mnist" else
+                "; install Fashion-MNIST (apt-get install dataset-fashion-mnist) or pass --data DIR")
         raise ExperimentError("; ".join(misses) + hint)
     if not os.path.isdir(data):
         what = "does not exist" if not os.path.exists(data) else "is not a folder"

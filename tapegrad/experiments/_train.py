@@ -35,18 +35,22 @@ def loader(x, y, batch_size, seed, shuffle=True):
                       generator=torch.Generator().manual_seed(seed))
 
 
-def train_epoch(model, batches, optimizer, bar=None):
-    """One pass of SGD; returns (mean training loss, training error) over the epoch's batches."""
+def train_epoch(model, batches, optimizer, bar=None, on_batch=None):
+    """One pass of SGD; returns (mean training loss, training error) over the epoch's batches.
+    `on_batch(index, loss)` after each step."""
     criterion = nn.CrossEntropyLoss()
     model.train()
     total_loss, errors, n = 0.0, 0, 0
-    for x, y in batches:
+    for i, (x, y) in enumerate(batches):
         output = model(x)
         loss = criterion(output, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        total_loss += loss.item() * len(y)
+        value = loss.item()
+        if on_batch is not None:
+            on_batch(i, value)
+        total_loss += value * len(y)
         errors += (output.argmax(1) != y).sum().item()
         n += len(y)
         if bar is not None:
@@ -56,20 +60,22 @@ def train_epoch(model, batches, optimizer, bar=None):
 
 
 @torch.no_grad()
-def evaluate(model, x, y, batch_size=1000):
+def evaluate(model, x, y, batch_size=1000, progress=None, desc="test"):
     """(mean loss, error rate) of `model` on (x, y)."""
     model.eval()
     total_loss, errors = 0.0, 0
-    for i in range(0, len(y), batch_size):
+    starts = range(0, len(y), batch_size)
+    for i in (progress(starts, desc=desc, unit="batch") if progress else starts):
         output = model(x[i:i + batch_size])
         total_loss += F.cross_entropy(output, y[i:i + batch_size], reduction="sum").item()
         errors += (output.argmax(1) != y[i:i + batch_size]).sum().item()
     return total_loss / len(y), errors / len(y)
 
 
-def fit(model, x, y, *, epochs, lr, batch_size, seed, progress=None, desc="train", on_epoch=None):
+def fit(model, x, y, *, epochs, lr, batch_size, seed, progress=None, desc="train", on_epoch=None, on_batch=None):
     """Train with SGD (the lectures' setting); `on_epoch(epoch, train_loss, train_error, seconds)` after
-    each epoch. Returns the last epoch's (train loss, train error)."""
+    each epoch, `on_batch(epoch + fraction done, loss)` after each step. Returns the last epoch's
+    (train loss, train error)."""
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     batches = loader(x, y, batch_size, seed)
     result = (float("nan"), float("nan"))
@@ -77,7 +83,8 @@ def fit(model, x, y, *, epochs, lr, batch_size, seed, progress=None, desc="train
         bar = progress(total=len(batches), desc=f"{desc} epoch {epoch}/{epochs}", unit="batch") if progress else None
         start = time.perf_counter()
         try:
-            result = train_epoch(model, batches, optimizer, bar)
+            hook = None if on_batch is None else (lambda i, v, e=epoch: on_batch(e - 1 + (i + 1) / len(batches), v))
+            result = train_epoch(model, batches, optimizer, bar, hook)
         finally:
             if bar is not None:
                 bar.close()

@@ -4,7 +4,7 @@ import math
 
 import tapegrad as torch
 
-from ._common import ExperimentError, Table, make_parser, positive_float, positive_int, say
+from ._common import ExperimentError, Table, make_parser, positive_int, say
 
 NAME = "capacity"
 SUMMARY = "polynomial fits of degree 0..9 by least squares: train and test MSE, under- and over-fitting"

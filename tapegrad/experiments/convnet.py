@@ -40,7 +40,8 @@ def run(args, out):
 
     def on_epoch(epoch, train_loss, train_error, seconds):
         start = time.perf_counter()
-        test_loss, test_error = _train.evaluate(model, data.x_test, data.y_test)
+        test_loss, test_error = _train.evaluate(model, data.x_test, data.y_test, progress=out.progress,
+                                                desc=f"test after epoch {epoch}")
         table.add(dict(epoch=epoch, train_loss=train_loss, train_error=train_error, test_loss=test_loss,
                        test_error=test_error, time_s=seconds, eval_time_s=time.perf_counter() - start))
         if tb is not None:
@@ -51,9 +52,19 @@ def run(args, out):
                 tb.add_histogram(name, p, epoch)
             tb.flush()
 
+    curve, window = [], []   # the training loss, averaged over windows of 10 steps
+
+    def on_batch(epoch, loss):
+        window.append(loss)
+        if len(window) == 10:
+            curve.append((epoch, sum(window) / len(window)))
+            window.clear()
+            if tb is not None:
+                tb.add_scalar("loss/train_steps", curve[-1][1], round(epoch * 1000))
+
     try:
         _train.fit(model, data.x_train, data.y_train, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-                   seed=args.seed, progress=out.progress, on_epoch=on_epoch)
+                   seed=args.seed, progress=out.progress, on_epoch=on_epoch, on_batch=on_batch)
     finally:
         if tb is not None:
             tb.close()
@@ -65,23 +76,28 @@ def run(args, out):
         f"({ref})")
     table.write_csv(out.path(".csv"), keys=["epoch", "train_loss", "train_error", "test_loss", "test_error", "time_s",
                                             "eval_time_s"])
-    return [out.path(".csv"), plot(out, table.rows, data.source.label)]
+    return [out.path(".csv"), plot(out, table.rows, curve, data.source.label)]
 
 
-def plot(out, rows, label):
+def plot(out, rows, curve, label):
     fig = out.figure(figsize=(10, 3.8))
     if fig is None:
         return None
     epochs = [r["epoch"] for r in rows]
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(epochs, [r["train_loss"] for r in rows], "o-", label="train")
-    ax1.plot(epochs, [r["test_loss"] for r in rows], "s--", label="test")
+    if curve:
+        ax1.plot([c[0] for c in curve], [c[1] for c in curve], "-", color="C0", alpha=0.35, lw=1,
+                 label="train (10-step means)")
+    ax1.plot(epochs, [r["train_loss"] for r in rows], "o-", color="C0", label="train (epoch mean)")
+    ax1.plot(epochs, [r["test_loss"] for r in rows], "s--", color="C1", label="test")
     ax1.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"convnet on {label}: loss")
-    ax2.plot(epochs, [100 * r["train_error"] for r in rows], "o-", label="train")
-    ax2.plot(epochs, [100 * r["test_error"] for r in rows], "s--", label="test")
+    ax2.plot(epochs, [100 * r["train_error"] for r in rows], "o-", color="C0", label="train (during the epoch)")
+    ax2.plot(epochs, [100 * r["test_error"] for r in rows], "s--", color="C1", label="test")
     ax2.set(xlabel="epoch", ylabel="error (%)", title="error rate")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-        ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+        ax.set_xlim(0, max(epochs) + 0.2)
+        if len(epochs) <= 20:
+            ax.set_xticks(range(0, max(epochs) + 1))
     return out.save_figure(fig)

@@ -103,7 +103,7 @@ def _value(param, v):
 def run(args, out):
     if not 0 < args.val_fraction < 1:
         raise ExperimentError(f"--val-fraction {args.val_fraction}: expected a number between 0 and 1")
-    values = [_value(args.param, v) for v in (args.values or DEFAULTS[args.param])]
+    values = list(dict.fromkeys(_value(args.param, v) for v in (args.values or DEFAULTS[args.param])))
     if args.param == "width" and any(v < 1 for v in values):
         raise ExperimentError("--values: widths must be positive integers")
     if args.param == "lr" and any(v <= 0 for v in values):

@@ -58,6 +58,9 @@ _state = {}
 
 
 def _init_worker():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle: it terminates the pool
     try:
         from threadpoolctl import threadpool_limits
 
