@@ -31,15 +31,15 @@ def make_step(m, batch, X, Y, lr=0.01):
     return model, step
 
 
-def timed(step, steps, repeats):
+def timed(step, steps, repeats, clock):
     for _ in range(10):  # warm up
         step()
     per_step = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
-        per_step.append((time.perf_counter() - t0) / steps)
+        per_step.append((clock() - t0) / steps)
     return statistics.median(per_step)
 
 
@@ -49,6 +49,9 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time with the process's CPU clock instead of the wall clock: steadier on a shared "
+                        "machine, and comparable when --threads 1 (idle BLAS threads may spin and count)")
     args = p.parse_args()
     # NumPy's BLAS reads its thread count when it loads: set it first, so both frameworks get the same
     # number of threads even where tapegrad.set_num_threads has no threadpoolctl to act through
@@ -72,13 +75,15 @@ def main():
         lt, lg = tstep().item(), gstep().item()
         assert abs(lt - lg) <= 1e-4 * max(1.0, abs(lt)), (lt, lg)
 
+    clock = time.process_time if args.cpu_time else time.perf_counter
     results = {}
     for _ in range(2):  # interleave the two frameworks, so drift in machine load hits both
         for name, step in (("torch", tstep), ("tapegrad", gstep)):
-            results.setdefault(name, []).append(timed(step, args.steps, args.repeats))
+            results.setdefault(name, []).append(timed(step, args.steps, args.repeats, clock))
     t_torch = min(results["torch"])
     t_tg = min(results["tapegrad"])
-    print(f"MLP 784-256-10, batch {args.batch}, SGD step, {args.threads} threads")
+    clock_name = "CPU time" if args.cpu_time else "wall time"
+    print(f"MLP 784-256-10, batch {args.batch}, SGD step, {args.threads} threads, {clock_name}")
     print(f"torch     {t_torch * 1e6:8.1f} us/step")
     print(f"tapegrad  {t_tg * 1e6:8.1f} us/step")
     print(f"tapegrad/torch {t_tg / t_torch:.2f}")

@@ -370,7 +370,7 @@ class Hardswish(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        d = E.where(x < -3, 0.0, E.where(x <= 3, x / 3 + 0.5, 1.0))
+        d = E.where(x <= -3, 0.0, E.where(x < 3, x / 3 + 0.5, 1.0))  # PyTorch: 0 at -3, 1 at 3
         return g * d
 
 
@@ -490,7 +490,7 @@ def glu(input, dim=-1):
     n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
-    a, b = input.split(n // 2, d)
+    a, b = input.narrow(d, 0, n // 2), input.narrow(d, n // 2, n // 2)  # (split gives one piece when n = 0)
     return a * E.sigmoid(b)
 
 

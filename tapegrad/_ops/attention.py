@@ -98,21 +98,20 @@ class _Attention(Function):
         pd = p * drop if drop is not None else p
         out = np.matmul(pd, v)
         ctx.p, ctx.drop, ctx.scale, ctx.causal, ctx.safe = p, drop, scale, causal, safe
-        ctx.mask = mask
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(q, k, v, out)
+        ctx.save_for_backward(q, k, v, out, mask)
         if with_weights:
             return out, pd
         return out
 
     @staticmethod
     def backward(ctx, g, gw=None):
-        q, k, v, out = ctx.saved_tensors
+        q, k, v, out, mask = ctx.saved_tensors
         need = ctx.needs_input_grad
         if g is None and gw is None:
             return (None,) * 9
         if grad_mode.GRAD[0]:
-            return _attention_backward_graph(ctx, q, k, v, g, gw) + (None,) * 5
+            return _attention_backward_graph(ctx, q, k, v, mask, g, gw) + (None,) * 5
         p, drop = ctx.p, ctx.drop
         qd, kd, vd = q._data, k._data, v._data
         pd = p * drop if drop is not None else p
@@ -186,14 +185,13 @@ def _attention_reference(q, k, v, mask=None, drop=None, scale=1.0, causal=False,
     return matmul(pd, v), pd, p
 
 
-def _attention_backward_graph(ctx, q, k, v, g, gw):
+def _attention_backward_graph(ctx, q, k, v, mask, g, gw):
     """The backward of _Attention written with tapegrad operators (differentiable again)."""
     from .linalg import matmul
 
     need = ctx.needs_input_grad
-    mask = ctx.mask
-    if mask is not None and mask.dtype != np.bool_:
-        mask = Tensor._make(mask)
+    if mask is not None and mask._data.dtype == np.bool_:
+        mask = mask._data
     drop = None if ctx.drop is None else Tensor._make(ctx.drop)
     _, pd, p = _attention_reference(q, k, v, mask, ctx.drop, ctx.scale, ctx.causal, ctx.safe)
     gv = dpd = None
@@ -224,13 +222,13 @@ def _check_qkv(query, key, value, op):
                            f"key.dtype: {_cname(kd)} and value.dtype: {_cname(vd)} instead.")
     if qd.dtype.kind != "f" and qd.dtype.name != "bfloat16":
         raise RuntimeError(f"{op}: expected query, key and value of a floating point dtype, but got {_cname(qd)}")
-    where = f"({op}: query {_sh(qd.shape)}, key {_sh(kd.shape)}, value {_sh(vd.shape)})"
+    where = f"query {_sh(qd.shape)}, key {_sh(kd.shape)}, value {_sh(vd.shape)}"
     if qd.shape[-1] != kd.shape[-1]:
         raise RuntimeError(f"Expected query and key to have the same embedding size, but got query.size(-1): "
-                           f"{qd.shape[-1]} and key.size(-1): {kd.shape[-1]} {where}")
+                           f"{qd.shape[-1]} and key.size(-1): {kd.shape[-1]} ({op}: {where})")
     if kd.shape[-2] != vd.shape[-2]:
         raise RuntimeError(f"Expected key and value to have the same sequence length, but got key.size(-2): "
-                           f"{kd.shape[-2]} and value.size(-2): {vd.shape[-2]} {where}")
+                           f"{kd.shape[-2]} and value.size(-2): {vd.shape[-2]} ({op}: {where})")
     return where
 
 
@@ -270,11 +268,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if hq % hk or hk != hv:
             raise RuntimeError(f"{op}: with enable_gqa=True, the number of query heads ({hq}) must be a multiple of "
                                f"the number of key heads ({hk}) and key and value must have the same number of "
-                               f"heads ({hv}) {where}")
+                               f"heads ({hv}); {where}")
         key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hk)
         kd = key._data
     sshape = _broadcast_or_raise([qd.shape[:-2], kd.shape[:-2], value._data.shape[:-2]],
-                                 f"{op}: batch dimensions of query, key and value do not broadcast {where}")
+                                 f"{op}: batch dimensions of query, key and value do not broadcast; {where}")
     sshape = tuple(sshape) + (qd.shape[-2], kd.shape[-2])
     mask = None
     if attn_mask is not None:
@@ -284,11 +282,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if md.dtype != np.bool_ and md.dtype != qd.dtype:
             raise RuntimeError(f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                                f"attn_mask.dtype: {_cname(md)} and  query.dtype: {_cname(qd)} instead.")
-        full = _broadcast_or_raise([md.shape, sshape], f"{op}: attn_mask of shape {_sh(md.shape)} must broadcast "
-                                   f"to the attention scores' shape {_sh(sshape)} = (N..., L, S) {where}")
+        full = _broadcast_or_raise([sshape, md.shape], f"{op}: attn_mask of shape {_sh(md.shape)} must broadcast "
+                                   f"to the attention scores' shape {_sh(sshape)} = (N..., L, S); {where}")
         if tuple(full) != sshape:
             raise RuntimeError(f"{op}: attn_mask of shape {_sh(md.shape)} broadcasts to {_sh(full)}, larger than the "
-                               f"attention scores' shape {_sh(sshape)} = (N..., L, S) {where}")
+                               f"attention scores' shape {_sh(sshape)} = (N..., L, S); {where}")
         mask = attn_mask
     if scale is None:
         scale = 1.0 / math.sqrt(qd.shape[-1]) if qd.shape[-1] else 1.0
@@ -440,6 +438,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim} "
                              f"(query of shape {_sh(query.shape)})")
+    where = (f"(MultiheadAttention: target length L={tgt_len}, source length S={src_len}, batch N={bsz}, "
+             f"num_heads={num_heads}; masks are (L, S) or (N * num_heads, L, S), key_padding_mask (N, S))")
     head_dim = embed_dim // num_heads
     if head_dim * num_heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
@@ -465,12 +465,12 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if attn_mask.dim() == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
                 raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
-                                   f"{(tgt_len, src_len)}.")
+                                   f"{(tgt_len, src_len)}. {where}")
             attn_mask = attn_mask.unsqueeze(0)
         elif attn_mask.dim() == 3:
             if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
                 raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
-                                   f"{(bsz * num_heads, tgt_len, src_len)}.")
+                                   f"{(bsz * num_heads, tgt_len, src_len)}. {where}")
         else:
             raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
 
@@ -512,9 +512,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             key_padding_mask = pad(key_padding_mask, (0, 1))
     src_len = k.size(1)
     if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise AssertionError(f"Expected key_padded_mask.shape to be {(bsz, src_len)} = (batch, source length), "
-                                 f"but got {tuple(key_padding_mask.shape)}")
+        for i, want in enumerate((bsz, src_len)):
+            if key_padding_mask.shape[i] != want:
+                raise AssertionError(f"Expected key_padded_mask.shape[{i}] to be {want}, but got "
+                                     f"{key_padding_mask.shape[i]} (key_padding_mask of shape "
+                                     f"{_sh(key_padding_mask.shape)}) {where}")
         kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(-1, num_heads, -1, -1).reshape(
             bsz * num_heads, 1, src_len)
         attn_mask = kpm if attn_mask is None else attn_mask + kpm

@@ -274,7 +274,7 @@ class Convolution(Function):
                 out = np.matmul(wr, cols)                               # (N, O, L)
             else:
                 wr = w4.reshape(groups, O // groups, -1)
-                out = np.matmul(wr, cols.reshape(N, groups, -1, L))     # (N, G, O/G, L)
+                out = np.matmul(wr, cols.reshape(N, groups, cols.shape[1] // groups, L))  # (N, G, O/G, L)
             out = out.reshape(N, O, g.OH, g.OW)
             if b is not None and not fused:
                 out += b.reshape(O, 1, 1)
@@ -316,14 +316,14 @@ class Convolution(Function):
             G = groups
             g4 = gd.reshape(N, G, O // G, L)
             if need_w or (need_b and ctx.fused):
-                c4 = cols.reshape(N, G, -1, L)
+                c4 = cols.reshape(N, G, cols.shape[1] // G, L)  # not -1: N may be 0
                 gwb = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(0)    # (G, O/G, Cg*K [+1])
                 gw = gwb[..., :C // G * K]
                 gb = gwb[0, :, -1] if ctx.fused else None
             if need_x:
                 wg = wd.reshape(G, O // G, -1)
                 gcols = np.matmul(wg.transpose(0, 2, 1), g4)            # (N, G, Cg*K, L)
-                gx = _col2im(gcols.reshape(N, -1, L), g)
+                gx = _col2im(gcols.reshape(N, C * K, L), g)
             if need_b and gb is None:
                 gb = gd.sum((0, 2))
         return (None if gx is None else Tensor._make(gx.reshape(x._data.shape)),
@@ -346,11 +346,11 @@ def _conv_backward_graph(grad, x, w, g, groups, x4shape, need_x, need_w, need_b)
     g4 = grad.reshape(N, G, O // G, L)
     gx = gw = gb = None
     if need_w:
-        cols = Im2Col.apply(x.reshape(x4shape), g).reshape(N, G, -1, L)
+        cols = Im2Col.apply(x.reshape(x4shape), g).reshape(N, G, C // G * g.kh * g.kw, L)  # not -1: N may be 0
         gw = g4.matmul(cols.transpose(-1, -2)).sum(0).reshape(w.shape)
     if need_x:
         wg = w.reshape(G, O // G, -1)
-        gcols = wg.transpose(-1, -2).matmul(g4).reshape(N, -1, L)
+        gcols = wg.transpose(-1, -2).matmul(g4).reshape(N, C * g.kh * g.kw, L)
         gx = Col2Im.apply(gcols, g).reshape(x.shape)
     if need_b:
         gb = grad.reshape(N, O, L).sum((0, 2))
@@ -371,7 +371,7 @@ class ConvTranspose(Function):
         L = g.OH * g.OW
         wg = w.reshape(G, Cin // G, -1)                                 # (G, Cin/G, Cout/G*K)
         cols = np.matmul(wg.transpose(0, 2, 1), x4.reshape(N, G, Cin // G, L))
-        out = _col2im(cols.reshape(N, -1, L), g)                        # (N, Cout, H, W)
+        out = _col2im(cols.reshape(N, G * Coutg * g.kh * g.kw, L), g)   # (N, Cout, H, W)
         if b is not None:
             out += b.reshape(-1, 1, 1)
         ctx.save_for_backward(x, w)
@@ -389,19 +389,20 @@ class ConvTranspose(Function):
         L = g.OH * g.OW
         if grad_mode.GRAD[0]:
             gx = gw = gb = None
-            g4 = grad.reshape(N, -1, g.H, g.W)
+            g4 = grad.reshape(N, G * w.shape[1], g.H, g.W)  # not -1: N may be 0
             if need_x:
                 w4 = w.reshape(w.shape[:2] + (g.kh, g.kw))
                 gx = Convolution.apply(g4, w4, None, g, G, tuple(g4.shape)).reshape(x.shape)
             if need_w:
-                cols = Im2Col.apply(g4, g).reshape(N, G, -1, L)           # (N, G, Cout/G*K, L)
+                cols = Im2Col.apply(g4, g).reshape(N, G, w.shape[1] * g.kh * g.kw, L)  # (N, G, Cout/G*K, L)
                 xg = x.reshape(N, G, Cin // G, L)
                 gw = xg.matmul(cols.transpose(-1, -2)).sum(0).reshape(w.shape)
             if need_b:
                 gb = g4.sum((0, 2, 3))
             return gx, gw, gb, None, None, None
-        gd = np.ascontiguousarray(grad._data).reshape(N, -1, g.H, g.W)
-        cols = _im2col(gd, g).reshape(N, G, -1, L)                      # (N, G, Cout/G*K, L)
+        Coutg = w._data.shape[1]
+        gd = np.ascontiguousarray(grad._data).reshape(N, G * Coutg, g.H, g.W)
+        cols = _im2col(gd, g).reshape(N, G, Coutg * g.kh * g.kw, L)     # (N, G, Cout/G*K, L)
         wd = w._data
         gx = gw = gb = None
         if need_x:

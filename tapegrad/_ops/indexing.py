@@ -53,7 +53,7 @@ def _convert_index(index, data, check=True):
             if arr.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             p = arr.item() if arr.ndim == 0 else (arr.astype(bool) if arr.dtype == np.uint8 else arr)
-        elif isinstance(p, (list, tuple)):
+        elif isinstance(p, (list, tuple, range)):
             p = np.asarray(p)
             if p.size == 0:
                 p = p.astype(np.int64)
@@ -178,6 +178,37 @@ class Index(Function):
         return IndexBackward.apply(g, ctx.shape, ctx.basic, ctx.adv), None, None
 
 
+class _Select(Index):  # a basic index's grad_fn is named by its last step, as PyTorch applies them in order
+    pass
+
+
+class _Slice(Index):
+    pass
+
+
+class _Unsqueeze(Index):
+    pass
+
+
+class _Alias(Index):
+    pass
+
+
+_Select._backward_name, _Slice._backward_name = "SelectBackward0", "SliceBackward0"
+_Unsqueeze._backward_name, _Alias._backward_name = "UnsqueezeBackward0", "AliasBackward0"
+
+
+def _basic_node(basic):
+    for p in reversed(basic):
+        if p.__class__ is int:
+            return _Select
+        if p is None:
+            return _Unsqueeze
+        if p.__class__ is slice and p != _FULL:
+            return _Slice
+    return _Alias if all(p is Ellipsis for p in basic) else _Slice
+
+
 class IndexBackward(Function):
     """Scatter-add `g` into zeros of the indexed tensor's shape (the adjoint of Index)."""
 
@@ -201,7 +232,7 @@ def _getitem(self, index):
     data = self._data
     try:
         basic, adv = _convert_index(index, data, False)
-        out = Index.apply(self, basic, adv)
+        out = (Index if adv is not None else _basic_node(basic)).apply(self, basic, adv)
     except IndexError as exc:
         _index_error(index, data, exc)
     if adv is None:

@@ -38,7 +38,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        x2 = x if x.ndim == 2 else _rows(x)
         rows, out_f = x2.shape[0], w.shape[0]
         if 0 < rows <= 64 and out_f >= 128 and x2.shape[1] >= 64 and x2.__class__ is np.ndarray:
             # few rows, a big weight: OpenBLAS is faster on W @ x.T than on x @ W.T; the transposing
@@ -62,23 +62,29 @@ class Linear(Function):
         gx = gw = gb = None
         if not grad_mode.GRAD[0]:
             gd, xd, wd = g._data, x._data, w._data
-            g2 = gd.reshape(-1, gd.shape[-1]) if gd.ndim != 2 else gd
+            g2 = _rows(gd) if gd.ndim != 2 else gd
             if need[0]:
                 gx = (g2 @ wd).reshape(xd.shape)
             if need[1]:
-                gw = g2.T @ (xd.reshape(-1, xd.shape[-1]) if xd.ndim != 2 else xd)
+                gw = g2.T @ (_rows(xd) if xd.ndim != 2 else xd)
             if need[2]:
                 gb = g2.sum(0)
             return gx, gw, gb
         out_f, in_f = w.shape
-        g2 = g.reshape(-1, out_f)
+        n = math.prod(x.shape[:-1])  # not -1: a dimension may be 0
+        g2 = g.reshape(n, out_f)
         if need[0]:
             gx = (g2 @ w).reshape(x.shape)
         if need[1]:
-            gw = g2.t() @ x.reshape(-1, in_f)
+            gw = g2.t() @ x.reshape(n, in_f)
         if need[2]:
             gb = g2.sum(0)
         return gx, gw, gb
+
+
+def _rows(a):
+    """a (..., k) as a matrix (rows, k); reshape(-1, k) fails when k or the rows are 0."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
 
 
 Linear._backward_name = "AddmmBackward0"  # PyTorch's grad_fn name for 2-d linear
@@ -157,7 +163,7 @@ class Embedding(Function):
         keep = None if ctx.padding_idx < 0 else idx != ctx.padding_idx
         counts = np.bincount(idx, minlength=n) if ctx.scale else None
         if not grad_mode.GRAD[0]:
-            g2 = g._data.reshape(-1, dim)
+            g2 = g._data.reshape(idx.shape[0], dim)
             if counts is not None:
                 g2 = g2 / counts[idx][:, None].astype(g2.dtype)
             if keep is not None:
@@ -165,7 +171,7 @@ class Embedding(Function):
             gw = np.zeros(ctx.wshape, dtype=g2.dtype)
             np.add.at(gw, idx, g2)
             return gw, None, None, None
-        g2 = g.reshape(-1, dim)
+        g2 = g.reshape(idx.shape[0], dim)
         if counts is not None:
             g2 = g2 / Tensor._make(counts[idx][:, None].astype(g2._data.dtype))
         if keep is not None:
@@ -552,8 +558,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if dim != need:
             raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs {need + 2}D input")
         return _linear_interp(input, in_sizes, out_sizes, scales, align_corners)
-    if mode in ("bicubic", "area"):
-        raise NotImplementedError(f"tapegrad does not implement torch.nn.functional.interpolate mode '{mode}'")
+    if mode == "area":
+        from . import pool
+
+        if dim not in (1, 2):
+            raise NotImplementedError("tapegrad implements interpolate mode 'area' for 3-D and 4-D inputs only")
+        x = input if input.is_floating_point() else input.to(_dtype.get_default_dtype())
+        return (pool.adaptive_avg_pool1d if dim == 1 else pool.adaptive_avg_pool2d)(x, out_sizes)
+    if mode == "bicubic":
+        if dim != 2:
+            raise NotImplementedError(f"Got {input.dim()}D input, but bicubic mode needs 4D input")
+        return _cubic_interp(input, in_sizes, out_sizes, scales, align_corners)
     raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.dim()}D) for the "
                               "modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
                               f"nearest-exact (got {mode})")
@@ -598,6 +613,38 @@ def _linear_interp(input, in_sizes, out_sizes, scales, align_corners):
         l1 = Tensor._make(lam1.reshape(shape))
         l0 = Tensor._make((1 - lam1).astype(dt).reshape(shape))
         out = index_select(out, d, Tensor._make(i0)) * l0 + index_select(out, d, Tensor._make(i1)) * l1
+    return out
+
+
+def _cubic_interp(input, in_sizes, out_sizes, scales, align_corners):
+    """PyTorch's bicubic: 4 taps per output (Keys' kernel, A = -0.75), indices clamped at the borders."""
+    from .indexing import index_select
+
+    x = input if input.is_floating_point() else input.to(_dtype.get_default_dtype())
+    dt = x._data.dtype
+    A = -0.75
+    out = x
+    for j, (n_in, n_out, sc) in enumerate(zip(in_sizes, out_sizes, scales)):
+        d = j + 2
+        dst = np.arange(n_out, dtype=dt)
+        if align_corners:
+            src = dst * (dt.type((n_in - 1) / (n_out - 1)) if n_out > 1 else dt.type(0))
+        else:  # not clamped at 0, unlike the linear modes
+            s = dt.type(1.0 / sc) if sc is not None and sc > 0 else dt.type(n_in / n_out)
+            src = s * (dst + dt.type(0.5)) - dt.type(0.5)
+        i0 = np.floor(src)
+        t = (src - i0).astype(dt)
+        u = 1 - t
+        ws = [((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A, ((A + 2) * t - (A + 3)) * t * t + 1,
+              ((A + 2) * u - (A + 3)) * u * u + 1, ((A * (u + 1) - 5 * A) * (u + 1) + 8 * A) * (u + 1) - 4 * A]
+        shape = [1] * out.dim()
+        shape[d] = n_out
+        acc = None
+        for k, w in enumerate(ws):
+            idx = np.clip(i0.astype(np.int64) - 1 + k, 0, n_in - 1)
+            term = index_select(out, d, Tensor._make(idx)) * Tensor._make(w.astype(dt).reshape(shape))
+            acc = term if acc is None else acc + term
+        out = acc
     return out
 
 

@@ -243,6 +243,9 @@ class CrossEntropy(Function):
         return Tensor._make(gx.reshape(x._data.shape)), None, None, None, None, None, None, None
 
 
+CrossEntropy._backward_name = "NllLossBackward0"  # PyTorch's grad_fn: cross_entropy is log_softmax + nll_loss
+
+
 def _class_coefficients(ctx, shape, dt):
     """Constant arrays (a, b) with d(per-sample loss)/dx = p * a - b, masked and scaled for 'mean'."""
     C = shape[1]

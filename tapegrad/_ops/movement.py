@@ -745,7 +745,7 @@ def split(tensor, split_size_or_sections, dim=0):
         step = int(split_size_or_sections)
         if step < 0 or step == 0 and n > 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
-        return _split_at(tensor, axis, tuple((i, min(i + step, n)) for i in range(0, n, step)) or ((0, 0),))
+        return _split_at(tensor, axis, tuple((i, min(i + step, n)) for i in range(0, n, step or 1)) or ((0, 0),))
     sizes = [int(s) for s in split_size_or_sections]
     if sum(sizes) != n or any(s < 0 for s in sizes):
         raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "

@@ -538,9 +538,10 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
         raise RuntimeError(f"{op}: Found an invalid max index: {int(idx.max() if idx.max() >= P else idx.min())} "
                            f"(output volumes are of size {'x'.join(map(str, outs))})")
     N, C = x4shape[:2]
-    flat = idx.reshape(N * C, -1) + (np.arange(N * C, dtype=np.int64) * P)[:, None]
+    flat = idx.reshape(N * C, math.prod(xs[-nd:])) + (np.arange(N * C, dtype=np.int64) * P)[:, None]
     out_shape = xs[:-nd] + tuple(outs)
-    return _ScatterFlat.apply(input, flat.reshape(xs), out_shape, True)
+    # written, not added: windows that share their maximum give one index twice (PyTorch writes too)
+    return _ScatterFlat.apply(input, flat.reshape(xs), out_shape, False)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

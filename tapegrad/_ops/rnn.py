@@ -44,14 +44,11 @@ def _plan(batch_sizes, reverse):
     return tuple(steps)
 
 
-def _scaled_t(xp, w, scale):
-    """C-contiguous (w * scale[:, None]).T: the forward's right-hand matrix, gate rows pre-scaled."""
-    out = xp.empty((w.shape[1], w.shape[0]), dtype=w.dtype)
-    if scale is None:
-        out[...] = w.T
-    else:
-        xp.multiply(w.T, scale, out=out)
-    return out
+def _hidden_product(matmul, w, hp, buf, bs):
+    """hp @ w.T as the transpose of a contiguous (rows, bs) product: w @ hp.T lets BLAS read w as stored,
+    where hp @ w.T would repack (a transposed copy of) the weight at every step."""
+    rows = w.shape[0]
+    return matmul(w, hp.T, out=buf[:rows * bs].reshape(rows, bs)).T
 
 
 def _gate_scale(xp, dt, n_gates, hidden, tanh_block):
@@ -91,14 +88,13 @@ class LSTMLayer(Function):
         N, B = x.shape[0], batch_sizes[0]
         plan = _plan(batch_sizes, reverse)
         s = _gate_scale(xp, dt, 4, H, 2)
-        A = x @ _scaled_t(xp, w_ih, s)  # (N, 4H): pre-activations, then the gates in place
+        A = x @ (w_ih * s[:, None]).T  # (N, 4H): pre-activations, then the gates in place
         if b_ih is not None:
             A += (b_ih + b_hh) * s
-        whh_t = _scaled_t(xp, w_hh, s)
+        whh_s = w_hh * s[:, None]
         alpha = s  # sigmoid = 0.5 * tanh + 0.5 on i, f, o; g = tanh unchanged
         beta = xp.full(4 * H, 0.5, dtype=dt)
         beta[2 * H:3 * H] = 0
-        whr_t = _scaled_t(xp, w_hr, None) if w_hr is not None else None
         hbuf = _state(xp, h0, B, P, dt)
         cbuf = _state(xp, c0, B, H, dt)
         out = xp.empty((N, P), dtype=dt)
@@ -106,7 +102,7 @@ class LSTMLayer(Function):
         CP = xp.empty((N, H), dtype=dt)   # c_{t-1}
         TC = xp.empty((N, H), dtype=dt)   # tanh(c_t)
         M = xp.empty((N, H), dtype=dt) if w_hr is not None else out  # o * tanh(c_t), before projection
-        tmp = xp.empty((B, 4 * H), dtype=dt)
+        tmp = xp.empty(4 * H * B, dtype=dt)
         ig = xp.empty((B, H), dtype=dt)
         mul, add, tanh, matmul, copyto = xp.multiply, xp.add, xp.tanh, xp.matmul, xp.copyto
         H2, H3 = 2 * H, 3 * H
@@ -114,7 +110,7 @@ class LSTMLayer(Function):
             hp = HP[a:b]
             copyto(hp, hbuf[:bs])
             g = A[a:b]
-            add(g, matmul(hp, whh_t, out=tmp[:bs]), out=g)
+            add(g, _hidden_product(matmul, whh_s, hp, tmp, bs), out=g)
             tanh(g, out=g)
             mul(g, alpha, out=g)
             add(g, beta, out=g)
@@ -126,8 +122,8 @@ class LSTMLayer(Function):
             tanh(cp, out=tc)
             m = M[a:b]
             mul(g[:, H3:], tc, out=m)                    # o * tanh(c_t)
-            if whr_t is not None:
-                matmul(m, whr_t, out=out[a:b])
+            if w_hr is not None:
+                matmul(m, w_hr.T, out=out[a:b])
             copyto(hbuf[:bs], out[a:b])
         ctx.save_for_backward(x, w_ih, w_hh, w_hr, A, TC, CP, HP, M if w_hr is not None else None)
         ctx.plan, ctx.who = plan, who
@@ -189,24 +185,24 @@ class GRULayer(Function):
         plan = _plan(batch_sizes, reverse)
         H2 = 2 * H
         s = _gate_scale(xp, dt, 3, H, 2)
-        A = x @ _scaled_t(xp, w_ih, s)  # (N, 3H)
+        A = x @ (w_ih * s[:, None]).T  # (N, 3H)
         bhn = None
         if b_ih is not None:
             bx = b_ih * s
             bx[:H2] += b_hh[:H2] * 0.5
             A += bx
             bhn = b_hh[H2:]
-        whh_t = _scaled_t(xp, w_hh, s)
+        whh_s = w_hh * s[:, None]
         hbuf = _state(xp, h0, B, H, dt)
         out = xp.empty((N, H), dtype=dt)
         HP = xp.empty((N, H), dtype=dt)
         HN = xp.empty((N, H), dtype=dt)  # W_hn h + b_hn
-        tmp = xp.empty((B, 3 * H), dtype=dt)
+        tmp = xp.empty(3 * H * B, dtype=dt)
         mul, add, sub, tanh, matmul, copyto = xp.multiply, xp.add, xp.subtract, xp.tanh, xp.matmul, xp.copyto
         for a, b, bs in plan:
             hp = HP[a:b]
             copyto(hp, hbuf[:bs])
-            gh = matmul(hp, whh_t, out=tmp[:bs])
+            gh = _hidden_product(matmul, whh_s, hp, tmp, bs)
             rz = A[a:b, :H2]
             add(rz, gh[:, :H2], out=rz)
             tanh(rz, out=rz)
@@ -276,20 +272,19 @@ class RNNLayer(Function):
         H = w_hh.shape[0]
         N, B = x.shape[0], batch_sizes[0]
         plan = _plan(batch_sizes, reverse)
-        A = x @ _scaled_t(xp, w_ih, None)  # (N, H): pre-activations, then the outputs in place
+        A = x @ w_ih.T  # (N, H): pre-activations, then the outputs in place
         if b_ih is not None:
             A += b_ih + b_hh
-        whh_t = _scaled_t(xp, w_hh, None)
         hbuf = _state(xp, h0, B, H, dt)
         HP = xp.empty((N, H), dtype=dt)
-        tmp = xp.empty((B, H), dtype=dt)
+        tmp = xp.empty(H * B, dtype=dt)
         add, matmul, copyto = xp.add, xp.matmul, xp.copyto
         act = xp.tanh if not relu else (lambda v, out: xp.maximum(v, 0, out=out))
         for a, b, bs in plan:
             hp = HP[a:b]
             copyto(hp, hbuf[:bs])
             g = A[a:b]
-            add(g, matmul(hp, whh_t, out=tmp[:bs]), out=g)
+            add(g, _hidden_product(matmul, w_hh, hp, tmp, bs), out=g)
             act(g, out=g)
             copyto(hbuf[:bs], g)
         ctx.save_for_backward(x, w_ih, w_hh, A, HP)

@@ -53,7 +53,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
 
 @tensor_method
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, *, stable=False):
     """Indices that sort `input` along `dim` (ties in their original order)."""
     _need_tensor(input, "argsort")
     x = input._data

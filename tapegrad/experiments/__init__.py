@@ -17,6 +17,7 @@ EXPERIMENTS = {
     "protocol": "train / validation / test: choose a hyperparameter on validation, use the test set once",
     "seeds": "one training run repeated over N seeds in parallel: worst / median / best test error",
     "playground": "2-D toy problems: logistic regression on polynomial features against a small MLP",
+    "charlm": "a small character-level Transformer language model: train / validation loss, then sampled text",
 }
 
 USAGE = "usage: tapegrad experiment NAME [--seed S] [--epochs E] [--data DIR] [--out DIR] [--tensorboard DIR] ..."

@@ -27,6 +27,7 @@ def linear_samples(rng, dt):
         Sample([rand(rng, dt, (5,)), rand(rng, dt, (3, 5)), rand(rng, dt, (3,))], name="1d"),
         Sample([rand(rng, dt, (4, 5)), rand(rng, dt, (3, 5)), None], name="nobias"),
         Sample([rand(rng, dt, (0, 5)), rand(rng, dt, (3, 5)), rand(rng, dt, (3,))], name="empty"),
+        Sample([rand(rng, dt, (3, 70)), rand(rng, dt, (130, 70)), rand(rng, dt, (130,))], name="wide"),
     ]
 
 

@@ -17,3 +17,4 @@ from .rnn import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403  (EmbeddingBag: replaces sparse.py's placeholder)

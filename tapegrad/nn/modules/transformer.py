@@ -7,7 +7,10 @@ The computation is PyTorch's slow path (the one it takes in training); its infer
 import copy
 import warnings
 
+from ... import amp as _amp
 from ..._ops import activation as _act
+from ..._tensor import Tensor
+from ...autograd import grad_mode
 from ..._ops.attention import _canonical_mask, _none_or_dtype
 from ..._ops.creation import full
 from ..._ops.linalg import triu
@@ -162,9 +165,29 @@ class TransformerEncoder(Module):
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        padded = self._nested_fast_path_padding(src, mask, src_key_padding_mask)
+        if padded is not None:
+            # PyTorch's inference fast path runs on a nested tensor and pads the result with zeros
+            output = output.masked_fill(Tensor._make(padded[..., None]), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+    def _nested_fast_path_padding(self, src, mask, src_key_padding_mask):
+        """The padded positions (a bool array) where PyTorch's eval fast path (nested tensors) would give
+        zeros; None where PyTorch takes the ordinary path."""
+        first = self.layers[0]
+        if (not getattr(self, "use_nested_tensor", False) or first.training or src.dim() != 3
+                or src_key_padding_mask is None or mask is not None or _amp.AUTOCAST[0] is not None):
+            return None
+        if grad_mode.GRAD[0] and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        padded = src_key_padding_mask._data != 0
+        valid = ~padded
+        if getattr(self, "mask_check", True) and (valid[:, 1:] & ~valid[:, :-1]).any():
+            return None  # not left-aligned: PyTorch's mask check sends it down the ordinary path
+        return padded if padded.any() else None
 
 
 class TransformerDecoder(Module):

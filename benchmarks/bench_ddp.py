@@ -1,0 +1,175 @@
+"""Data-parallel scaling of the lectures' convnet: one SGD epoch (60000 images, global batch 100) on 1 and
+N processes, each process pinned to one core and one BLAS thread, and the communication time per step.
+
+    python benchmarks/bench_ddp.py               # 1 and 2 processes (our 2-core machines)
+    python benchmarks/bench_ddp.py -n 8          # 1, 2, 4, 8 processes on a bigger machine
+    python benchmarks/bench_ddp.py --torch       # PyTorch's DDP (gloo) on the same launcher, for reference
+    python benchmarks/bench_ddp.py --steps 120   # steps timed per run (the epoch time is scaled to 600 steps)
+
+Each run is `mpirun -n K python bench_ddp.py --worker ...`; the global batch stays 100, so each process
+takes 100/K images per step. Columns: seconds per epoch; speed-up over 1 process; the step with DDP;
+the same step inside no_sync() (no communication); the time DDP spends communicating per step (packing
+buckets, starting all-reduces, and waiting for them at the end of backward) and its share of the step.
+A last row, "1 x T threads", is one process using every core through BLAS threads, without MPI: the
+number data parallelism has to beat on this machine. Training images: MNIST (bench_convnet.py's
+loader) if present at --data, else synthetic.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+
+def worker(args):
+    import numpy as np
+
+    from bench_convnet import load_data
+
+    if args.framework == "torch":
+        import torch
+        import torch.distributed as dist
+
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", str(args.port))
+        rank, size = int(os.environ["OMPI_COMM_WORLD_RANK"]), int(os.environ["OMPI_COMM_WORLD_SIZE"])
+        dist.init_process_group("gloo", rank=rank, world_size=size)
+    else:
+        sys.path.insert(0, ROOT)
+        import tapegrad as torch
+        import tapegrad.distributed as dist
+
+        dist.init_process_group("mpi")
+    torch.set_num_threads(args.threads)
+    from_numpy = torch.from_numpy
+    nn, F = torch.nn, torch.nn.functional
+    rank, size = dist.get_rank(), dist.get_world_size()
+
+    class ConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 32, 5), nn.Conv2d(32, 64, 5)
+            self.fc1, self.fc2 = nn.Linear(256, 200), nn.Linear(200, 10)
+
+        def forward(self, x):
+            x = F.relu(F.max_pool2d(self.conv1(x), 3, 3))
+            x = F.relu(F.max_pool2d(self.conv2(x), 2, 2))
+            return self.fc2(F.relu(self.fc1(x.view(-1, 256))))
+
+    torch.manual_seed(0)
+    model = nn.parallel.DistributedDataParallel(ConvNet())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    per = args.batch // size
+    steps = args.steps + args.warmup
+    x, y, source = load_data(args.data, steps * args.batch)
+    shards = [(from_numpy(np.ascontiguousarray(x[i * args.batch + rank * per:i * args.batch + (rank + 1) * per])),
+               from_numpy(np.ascontiguousarray(y[i * args.batch + rank * per:i * args.batch + (rank + 1) * per])))
+              for i in range(steps)]
+
+    def step(xb, yb):
+        opt.zero_grad()
+        F.cross_entropy(model(xb), yb).backward()
+        opt.step()
+
+    for xb, yb in shards[:args.warmup]:
+        step(xb, yb)
+    dist.barrier()
+    comm0 = getattr(model, "comm_seconds", 0.0)
+    wait0 = getattr(model, "wait_seconds", 0.0)
+    start = time.perf_counter()
+    for xb, yb in shards[args.warmup:]:
+        step(xb, yb)
+    dist.barrier()
+    seconds = time.perf_counter() - start
+    comm = getattr(model, "comm_seconds", 0.0) - comm0
+    wait = getattr(model, "wait_seconds", 0.0) - wait0
+    local = shards[args.warmup:args.warmup + max(args.steps // 3, 5)]
+    dist.barrier()
+    start = time.perf_counter()
+    with model.no_sync():
+        for xb, yb in local:
+            step(xb, yb)
+    nosync = (time.perf_counter() - start) / len(local)
+    times = [None] * size
+    dist.all_gather_object(times, (seconds, comm, wait, nosync))
+    if rank == 0:
+        s = max(t[0] for t in times) / args.steps
+        print(json.dumps(dict(framework=args.framework, processes=size, threads=args.threads, per_rank_batch=per,
+                              step_ms=1e3 * s, epoch_s=600 * s, nosync_ms=1e3 * max(t[3] for t in times),
+                              comm_ms=1e3 * max(t[1] for t in times) / args.steps,
+                              wait_ms=1e3 * max(t[2] for t in times) / args.steps, data=source)), flush=True)
+    dist.destroy_process_group()
+
+
+def launch(args, framework, k, threads, cores):
+    mpirun = os.path.realpath(shutil.which("mpirun"))
+    cmd = [mpirun, "-n", str(k)]
+    version = subprocess.run([mpirun, "--version"], capture_output=True, text=True).stdout
+    if "Open MPI" in version or "OpenRTE" in version:
+        cmd += ["--bind-to", "core" if k * threads <= cores and threads == 1 else "none", "--oversubscribe"]
+        if os.geteuid() == 0:
+            cmd += ["--allow-run-as-root"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads))
+    cmd += [sys.executable, os.path.abspath(__file__), "--worker", "--framework", framework, "--threads", str(threads),
+            "--steps", str(args.steps), "--warmup", str(args.warmup), "--batch", str(args.batch), "--data", args.data,
+            "--port", str(29500 + k)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        sys.exit(f"bench_ddp: {' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(lines[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-n", type=int, default=2, help="largest process count (runs 1, 2, 4, ... up to n)")
+    p.add_argument("--steps", type=int, default=120, help="timed steps per run (default 120)")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch", type=int, default=100, help="global batch (default 100, the lectures')")
+    p.add_argument("--data", default="/work/shared/data/mnist", help="folder with MNIST idx .gz files")
+    p.add_argument("--torch", action="store_true", help="also PyTorch's DistributedDataParallel (gloo)")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--framework", default="tapegrad", help=argparse.SUPPRESS)
+    p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, default=29500, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.worker:
+        return worker(args)
+    if not shutil.which("mpirun"):
+        sys.exit("bench_ddp: needs mpirun (apt-get install openmpi-bin libopenmpi-dev) and mpi4py")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    counts = [1]
+    while counts[-1] * 2 <= args.n:
+        counts.append(counts[-1] * 2)
+    if counts[-1] != args.n:
+        counts.append(args.n)
+    frameworks = ["tapegrad"] + (["torch"] if args.torch else [])
+    print(f"convnet, SGD, global batch {args.batch}, {args.steps} timed steps per run, {cores} cores; "
+          f"processes pinned to one core and one BLAS thread each")
+    head = (f"{'framework':9} {'procs':>8} {'s/epoch':>8} {'speed-up':>8} {'step ms':>8} {'no_sync':>8} "
+            f"{'comm ms':>8} {'comm %':>7}")
+    print(head)
+    print("-" * len(head))
+    for fw in frameworks:
+        base = None
+        rows = [(k, 1) for k in counts] + ([(1, cores)] if cores > 1 else [])
+        for k, threads in rows:
+            r = launch(args, fw, k, threads, cores)
+            base = base or r["epoch_s"]
+            label = f"{k}" if threads == 1 else f"1 x {threads}thr"
+            comm = f"{r['comm_ms']:8.1f} {100 * r['comm_ms'] / r['step_ms']:6.1f}%" if fw == "tapegrad" else \
+                f"{r['step_ms'] - r['nosync_ms']:8.1f} {100 * (r['step_ms'] - r['nosync_ms']) / r['step_ms']:6.1f}%"
+            print(f"{fw:9} {label:>8} {r['epoch_s']:8.1f} {base / r['epoch_s']:7.2f}x {r['step_ms']:8.1f} "
+                  f"{r['nosync_ms']:8.1f} {comm}", flush=True)
+    print(f"data: {r['data']}. comm ms: tapegrad's measured time in DDP's communication calls per step; for torch, "
+          "step minus no_sync step.")
+
+
+if __name__ == "__main__":
+    main()
