@@ -78,5 +78,12 @@ class _Amp:
 
         return contextlib.nullcontext()
 
+    @staticmethod
+    def GradScaler(init_scale=2.0 ** 16, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000, enabled=True):
+        """torch.cuda.amp.GradScaler: tapegrad.amp.GradScaler("cuda", ...) (disabled, with a warning, without CUDA)."""
+        from .amp import GradScaler
+
+        return GradScaler("cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+
 
 amp = _Amp()

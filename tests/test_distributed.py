@@ -94,6 +94,13 @@ def test_uncaught_mismatch_is_printed_once():
 
 
 @needs_mpi
+def test_sys_exit_on_one_rank_ends_the_job():
+    rc, out, err, seconds = mpirun(2, sys.executable, script("fail.py"), "exit", timeout=60)
+    assert rc != 0 and "UNREACHABLE" not in out, out + err
+    assert "rank 1 of 2 called sys.exit(3)" in err and seconds < 30
+
+
+@needs_mpi
 def test_tapegrad_run_runs_a_torch_ddp_program_on_mpi():
     """A program written for torchrun (gloo, env://, DDP, DistributedSampler) runs unchanged under
     `mpirun -n 2 tapegrad run`, on MPI, with one note."""
@@ -111,6 +118,37 @@ def test_tapegrad_run_failure_ends_the_job():
     assert rc != 0 and "trained:" not in out
     assert _one_traceback(out + err, "RuntimeError: rank 1 failed after training"), out + err
     assert seconds < 30
+
+
+@needs_mpi
+def test_experiment_convnet_workers(tmp_path):
+    """`tapegrad experiment convnet --workers 2`: both runs see the same examples in every step, so the test
+    errors agree and the final models differ by float32 rounding only."""
+    from tapegrad.datasets import write_idx
+
+    rng = np.random.default_rng(0)
+    templates = rng.random((10, 28, 28)) < 0.15
+    folder = tmp_path / "data" / "MNIST" / "raw"
+    folder.mkdir(parents=True)
+    for prefix, n in (("train", 400), ("t10k", 200)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        write_idx(str(folder / f"{prefix}-images-idx3-ubyte.gz"),
+                  (templates[labels] * 200 + rng.integers(0, 56, (n, 28, 28))).astype(np.uint8))
+        write_idx(str(folder / f"{prefix}-labels-idx1-ubyte.gz"), labels)
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    proc = subprocess.run([sys.executable, "-m", "tapegrad", "experiment", "convnet", "--workers", "2", "--epochs", "2",
+                           "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--no-progress"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    import csv
+
+    with open(tmp_path / "out" / "convnet.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and all(r["workers"] == "2" for r in rows)
+    assert all(r["test_error_1"] == r["test_error_n"] for r in rows)
+    diff = float(proc.stdout.split("differ by at most ")[1].split()[0])
+    assert diff < 1e-4, proc.stdout
 
 
 # ---- without MPI ----------------------------------------------------------------------------------------

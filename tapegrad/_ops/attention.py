@@ -80,7 +80,10 @@ def _probs(q, k, mask, scale, causal, safe):
     m = s.max(axis=-1, keepdims=True)
     if safe:
         m[np.isneginf(m)] = 0  # a row with every key masked: exp gives zeros, not NaN
-    s -= m
+        s -= m
+    else:
+        with np.errstate(invalid="ignore"):  # such a row gives NaN, silently (a plain softmax, as PyTorch)
+            s -= m
     np.exp(s, out=s)
     z = s.sum(axis=-1, keepdims=True)
     if safe:

@@ -522,20 +522,58 @@ def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False):
     return op
 
 
-def _erf(x):
-    from math import erf as _e
+# ---------------------------------------------------------------- erf on NumPy
+# Chebyshev fit of erfc (Numerical Recipes, 3rd ed., 6.2.2): full double precision for z >= 0.
+_ERFC_COF = np.array([
+    -1.3026537197817094, 6.4196979235649026e-1, 1.9476473204185836e-2, -9.561514786808631e-3,
+    -9.46595344482036e-4, 3.66839497852761e-4, 4.2523324806907e-5, -2.0278578112534e-5, -1.624290004647e-6,
+    1.303655835580e-6, 1.5626441722e-8, -8.5238095915e-8, 6.529054439e-9, 5.059343495e-9, -9.91364156e-10,
+    -2.27365122e-10, 9.6467911e-11, 2.394038e-12, -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13,
+    3.81e-16, 7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16, -2.8e-17])
 
-    v = np.vectorize(_e, otypes=[x.dtype])
-    return v(x)
+
+def _erfc_pos(z):
+    t = 2.0 / (2.0 + z)
+    ty = 4.0 * t - 2.0
+    d = np.zeros_like(z)
+    dd = np.zeros_like(z)
+    for c in _ERFC_COF[:0:-1]:
+        d, dd = ty * d - dd + c, d
+    return t * np.exp(-z * z + 0.5 * (_ERFC_COF[0] + ty * d) - dd)
+
+
+def _erf_numpy(x):
+    """erf on a float array with NumPy only (about 1e-16 absolute error; a series near 0)."""
+    xd = np.asarray(x, dtype=np.float64)
+    z = np.abs(xd)
+    out = 1.0 - _erfc_pos(z)
+    small = z < 0.5
+    if small.any():
+        s = xd[small]
+        s2 = s * s
+        term, acc = s.copy(), s.copy()
+        for n in range(1, 14):
+            term = term * -s2 / n
+            acc = acc + term / (2 * n + 1)
+        out[small] = np.abs(acc) * (2.0 / math.sqrt(math.pi))
+    return np.copysign(out, xd).astype(x.dtype, copy=False)
+
+
+_SCIPY_ERF = []
 
 
 def _erf_array(x):
-    try:
-        from scipy.special import erf as serf  # optional: faster when SciPy is present
+    """erf of an array: SciPy's when it is installed (faster, imported on first use), else NumPy's."""
+    if not _SCIPY_ERF:
+        try:
+            from scipy.special import erf as f
+        except ImportError:  # pragma: no cover - SciPy is optional
+            f = None
+        _SCIPY_ERF.append(f)
+    f = _SCIPY_ERF[0]
+    return f(x).astype(x.dtype, copy=False) if f is not None else _erf_numpy(x)
 
-        return serf(x).astype(x.dtype, copy=False)
-    except ImportError:
-        return _erf(x)
+
 
 
 def _erfinv_array(x):
@@ -580,7 +618,41 @@ deg2rad = _unary("deg2rad", np.deg2rad, lambda g, x, y: g * (math.pi / 180), sav
 rad2deg = _unary("rad2deg", np.rad2deg, lambda g, x, y: g * (180 / math.pi), save="")
 square = _unary("square", np.square, lambda g, x, y: g * 2 * x, floatify=False)
 abs = _unary("abs", np.abs, lambda g, x, y: g * sign(x), floatify=False)
-relu = _unary("relu", lambda x: np.maximum(x, 0), lambda g, x, y: g * (y > 0), save="y", floatify=False)
+# ---------------------------------------------------------------- relu (torch.relu and F.relu)
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        if not grad_mode.GRAD[0]:
+            return np.multiply(g._data, y._data > 0, dtype=g._data.dtype)
+        return g * (y > 0)
+
+
+@tensor_method
+def relu(input, inplace=False):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if inplace:
+        if not (grad_mode.GRAD[0] and input._rg) and input._data.flags.writeable:
+            input._check_inplace()
+            np.maximum(input._data, 0, out=input._data)
+            input._version_ctr.v += 1
+            return input
+        return input._inplace(ReLU.apply(input), "relu_")
+    return ReLU.apply(input)
+
+
+@tensor_method
+def relu_(input):
+    return relu(input, inplace=True)
+
+
 _zero_grad = lambda g, x, y: g * 0  # noqa: E731  (piecewise-constant functions)
 sign = _unary("sign", np.sign, _zero_grad, save="", floatify=False)
 sgn = sign

@@ -204,7 +204,7 @@ def _basic_node(basic):
             return _Select
         if p is None:
             return _Unsqueeze
-        if p.__class__ is slice and p != _FULL:
+        if p.__class__ is slice and not (p.start is None and p.stop is None and p.step is None):
             return _Slice
     return _Alias if all(p is Ellipsis for p in basic) else _Slice
 

@@ -23,7 +23,7 @@ _OUT_OF_PLACE = {
     "log1p_": E.log1p, "sqrt_": E.sqrt, "rsqrt_": E.rsqrt, "square_": E.square, "sin_": E.sin, "cos_": E.cos,
     "tan_": E.tan, "asin_": E.asin, "acos_": E.acos, "atan_": E.atan, "sinh_": E.sinh, "cosh_": E.cosh,
     "tanh_": E.tanh, "asinh_": E.asinh, "acosh_": E.acosh, "atanh_": E.atanh, "sigmoid_": E.sigmoid,
-    "relu_": E.relu, "reciprocal_": E.reciprocal, "erf_": E.erf, "erfinv_": E.erfinv, "floor_": E.floor,
+    "reciprocal_": E.reciprocal, "erf_": E.erf, "erfinv_": E.erfinv, "floor_": E.floor,
     "ceil_": E.ceil, "round_": E.round, "trunc_": E.trunc, "frac_": E.frac, "sign_": E.sign, "clamp_": E.clamp,
     "clip_": E.clamp, "clamp_min_": E.clamp_min, "clamp_max_": E.clamp_max, "lerp_": E.lerp,
     "addcmul_": E.addcmul, "addcdiv_": E.addcdiv, "atan2_": E.atan2, "nan_to_num_": E.nan_to_num,

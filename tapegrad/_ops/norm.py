@@ -20,7 +20,7 @@ __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_res
 # ---------------------------------------------------------------- per-channel reductions on (N, C[, L]) arrays
 def _as3(a):
     """(N, C, *) -> (N, C, L); (N, C) stays as it is."""
-    return a if a.ndim == 2 else a.reshape(a.shape[0], a.shape[1], -1)
+    return a if a.ndim == 2 else a.reshape(a.shape[0], a.shape[1], int(np.prod(a.shape[2:])))  # N may be 0
 
 
 def _csum(a):
@@ -353,7 +353,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {_shape_str(t._data.shape)} and input of shape "
                                f"{_shape_str(shape)}")
-    y = LayerNorm.apply(input.reshape(N, num_groups, -1), None, None, 1, float(eps)).reshape(shape)
+    per_group = C // num_groups * int(np.prod(shape[2:]))  # not -1: N may be 0
+    y = LayerNorm.apply(input.reshape(N, num_groups, per_group), None, None, 1, float(eps)).reshape(shape)
     return _affine_per_channel(y, weight, bias)
 
 
@@ -378,9 +379,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if n == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     N = shape[0]
-    y = LayerNorm.apply(input.reshape(N, C, -1), None, None, 1, float(eps)).reshape(shape)
+    y = LayerNorm.apply(input.reshape(N, C, n), None, None, 1, float(eps)).reshape(shape)  # not -1: N may be 0
     if running_mean is not None or running_var is not None:
-        x3 = input._data.reshape(N, C, -1)
+        x3 = input._data.reshape(N, C, n)
         m = x3.mean(axis=2, dtype=x3.dtype)
         if running_mean is not None:
             rm = running_mean._data

@@ -159,9 +159,10 @@ def _global_indices(gh, gw, k, x4shape):
     if base is None:
         plane = (np.arange(N * C, dtype=np.int64) * (H * W)).reshape(N, C, 1, 1)
         base = plane + (gh.base()[:, None] * W + gw.base()[None, :])
-        if len(_BASE_CACHE) >= 16:
-            _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
-        _BASE_CACHE[key] = base
+        if base.nbytes <= 1 << 23:                # keep at most 8 small tables (8 MiB each)
+            if len(_BASE_CACHE) >= 8:
+                _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
+            _BASE_CACHE[key] = base
     flat = np.take(_offset_table(gh, gw, W), k)
     flat += base
     return flat

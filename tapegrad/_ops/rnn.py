@@ -44,6 +44,15 @@ def _plan(batch_sizes, reverse):
     return tuple(steps)
 
 
+def _input_projection(x, w, scale):
+    """x @ (w * scale[:, None]).T, scaling whichever of the weight and the result is smaller."""
+    if x.shape[0] > w.shape[1]:
+        return x @ (w * scale[:, None]).T
+    out = x @ w.T
+    out *= scale
+    return out
+
+
 def _hidden_product(matmul, w, hp, buf, bs):
     """hp @ w.T as the transpose of a contiguous (rows, bs) product: w @ hp.T lets BLAS read w as stored,
     where hp @ w.T would repack (a transposed copy of) the weight at every step."""
@@ -88,10 +97,11 @@ class LSTMLayer(Function):
         N, B = x.shape[0], batch_sizes[0]
         plan = _plan(batch_sizes, reverse)
         s = _gate_scale(xp, dt, 4, H, 2)
-        A = x @ (w_ih * s[:, None]).T  # (N, 4H): pre-activations, then the gates in place
+        A = _input_projection(x, w_ih, s)  # (N, 4H): pre-activations, then the gates in place
         if b_ih is not None:
             A += (b_ih + b_hh) * s
-        whh_s = w_hh * s[:, None]
+        pre = N > P  # scale W_hh once, or else each step's (smaller) product
+        whh_s = w_hh * s[:, None] if pre else w_hh
         alpha = s  # sigmoid = 0.5 * tanh + 0.5 on i, f, o; g = tanh unchanged
         beta = xp.full(4 * H, 0.5, dtype=dt)
         beta[2 * H:3 * H] = 0
@@ -110,7 +120,10 @@ class LSTMLayer(Function):
             hp = HP[a:b]
             copyto(hp, hbuf[:bs])
             g = A[a:b]
-            add(g, _hidden_product(matmul, whh_s, hp, tmp, bs), out=g)
+            hprod = _hidden_product(matmul, whh_s, hp, tmp, bs)
+            if not pre:
+                mul(hprod, s, out=hprod)
+            add(g, hprod, out=g)
             tanh(g, out=g)
             mul(g, alpha, out=g)
             add(g, beta, out=g)
@@ -185,14 +198,15 @@ class GRULayer(Function):
         plan = _plan(batch_sizes, reverse)
         H2 = 2 * H
         s = _gate_scale(xp, dt, 3, H, 2)
-        A = x @ (w_ih * s[:, None]).T  # (N, 3H)
+        A = _input_projection(x, w_ih, s)  # (N, 3H)
         bhn = None
         if b_ih is not None:
             bx = b_ih * s
             bx[:H2] += b_hh[:H2] * 0.5
             A += bx
             bhn = b_hh[H2:]
-        whh_s = w_hh * s[:, None]
+        pre = N > H  # scale W_hh once, or else each step's (smaller) product
+        whh_s = w_hh * s[:, None] if pre else w_hh
         hbuf = _state(xp, h0, B, H, dt)
         out = xp.empty((N, H), dtype=dt)
         HP = xp.empty((N, H), dtype=dt)
@@ -203,6 +217,8 @@ class GRULayer(Function):
             hp = HP[a:b]
             copyto(hp, hbuf[:bs])
             gh = _hidden_product(matmul, whh_s, hp, tmp, bs)
+            if not pre:
+                mul(gh[:, :H2], 0.5, out=gh[:, :H2])
             rz = A[a:b, :H2]
             add(rz, gh[:, :H2], out=rz)
             tanh(rz, out=rz)

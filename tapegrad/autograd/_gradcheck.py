@@ -12,13 +12,20 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (list, tuple)) else (x,)
 
 
-def _outputs(fn, inputs):
+def _outputs(fn, inputs, keep=None):
+    """The floating-point outputs of fn(*inputs); with `keep` (a mask over them), only those it marks."""
     from .._tensor import Tensor
 
-    return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+    outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and o.is_floating_point()]
+    return outs if keep is None else [o for o, k in zip(outs, keep) if k]
 
 
-def _numerical_jacobians(fn, inputs, diff_idx, eps):
+def _flat_outputs(fn, inputs, keep):
+    return np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs, keep)] or
+                          [np.zeros(0)])
+
+
+def _numerical_jacobians(fn, inputs, diff_idx, eps, keep=None):
     """Per differentiable input: a (n_in, n_out_total) matrix of d(outputs)/d(input)."""
     jacs = []
     if True:  # the function may differentiate internally (gradgradcheck), so grad mode stays on
@@ -30,12 +37,10 @@ def _numerical_jacobians(fn, inputs, diff_idx, eps):
                 orig = flat[k]
                 flat[k] = orig + eps
                 inputs[i]._data = flat.reshape(x.shape)
-                plus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)] or
-                                      [np.zeros(0)])
+                plus = _flat_outputs(fn, inputs, keep)
                 flat[k] = orig - eps
                 inputs[i]._data = flat.reshape(x.shape)
-                minus = np.concatenate([o._data.reshape(-1).astype(np.float64) for o in _outputs(fn, inputs)] or
-                                       [np.zeros(0)])
+                minus = _flat_outputs(fn, inputs, keep)
                 flat[k] = orig
                 inputs[i]._data = flat.reshape(x.shape)
                 cols.append((plus - minus) / (2 * eps))
@@ -45,11 +50,11 @@ def _numerical_jacobians(fn, inputs, diff_idx, eps):
     return jacs
 
 
-def _analytical_jacobians(fn, inputs, diff_idx):
+def _analytical_jacobians(fn, inputs, diff_idx, keep=None):
     from . import grad as autograd_grad
     from .._tensor import Tensor
 
-    outs = _outputs(fn, inputs)
+    outs = _outputs(fn, inputs, keep)
     sizes = [o._data.size for o in outs]
     total = sum(sizes)
     jacs = [np.zeros((inputs[i]._data.size, total)) for i in diff_idx]
@@ -85,8 +90,12 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
 
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point. This check "
                           "will likely fail if all the inputs are not of double precision floating point.")
-    analytical = _analytical_jacobians(func, inputs, diff_idx)
-    numerical = _numerical_jacobians(func, inputs, diff_idx, eps)
+    # as PyTorch: outputs that do not require grad (running statistics, ...) are left out, unless none does
+    # (then every numerical Jacobian must be zero)
+    keep = [o.requires_grad for o in _outputs(func, inputs)]
+    keep = keep if any(keep) else None
+    analytical = _analytical_jacobians(func, inputs, diff_idx, keep)
+    numerical = _numerical_jacobians(func, inputs, diff_idx, eps, keep)
     for j, (a, n) in enumerate(zip(analytical, numerical)):
         if a.size == 0 and n.size == 0:
             continue

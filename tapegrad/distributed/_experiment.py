@@ -41,7 +41,11 @@ def run_convnet(args, out):
     and writes NAME.csv; returns the files written."""
     from ..experiments._common import ExperimentError, Table, fmt_pct, say
 
+    import importlib.util
+
     workers = args.workers
+    if importlib.util.find_spec("mpi4py") is None or not shutil.which("mpirun"):
+        raise ExperimentError("--workers needs MPI: apt-get install openmpi-bin libopenmpi-dev, then pip install mpi4py")
     if args.batch_size % workers:
         raise ExperimentError(f"--batch-size {args.batch_size} does not split evenly over --workers {workers}")
     spec = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))}

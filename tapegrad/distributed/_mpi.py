@@ -207,16 +207,44 @@ class CollectiveMismatchError(RuntimeError):
 _PREVIOUS_HOOK = [None]
 
 
+_PREVIOUS_EXIT = [None]
+
+
 def install_excepthook():
+    """From init_process_group on: an uncaught exception, or sys.exit with a non-zero status, on any rank ends
+    every rank of the job (otherwise the others would wait forever in their next collective)."""
     if _PREVIOUS_HOOK[0] is None:
         _PREVIOUS_HOOK[0] = sys.excepthook
         sys.excepthook = _excepthook
+    if _PREVIOUS_EXIT[0] is None:
+        _PREVIOUS_EXIT[0] = sys.exit
+        sys.exit = _exit
 
 
 def uninstall_excepthook():
     if _PREVIOUS_HOOK[0] is not None:
         sys.excepthook = _PREVIOUS_HOOK[0]
         _PREVIOUS_HOOK[0] = None
+    if _PREVIOUS_EXIT[0] is not None:
+        sys.exit = _PREVIOUS_EXIT[0]
+        _PREVIOUS_EXIT[0] = None
+
+
+def _exit(status=None):
+    """sys.exit: a non-zero status makes this process end the job with MPI_Abort(status) when Python exits,
+    instead of MPI_Finalize (which would wait for ranks that wait for this one)."""
+    code = status if isinstance(status, int) or status is None else 1
+    MPI = _MPI
+    if code and MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized() and MPI.COMM_WORLD.Get_size() > 1:
+        import mpi4py.run
+
+        sys.stderr.write(f"tapegrad.distributed: rank {MPI.COMM_WORLD.Get_rank()} of {MPI.COMM_WORLD.Get_size()} "
+                         f"called sys.exit({status!r}); ending all ranks of the job\n")
+        mpi4py.run.set_abort_status(code)
+    (_PREVIOUS_EXIT[0] or _sys_exit)(status)
+
+
+_sys_exit = sys.exit
 
 
 def _excepthook(etype, value, tb):

@@ -24,10 +24,17 @@ def parser():
     g = p.add_argument_group("training")
     g.add_argument("--lr", type=positive_float, default=0.1, help="SGD learning rate (default: 0.1)")
     g.add_argument("--batch-size", type=positive_int, default=100, help="mini-batch size (default: 100)")
+    g.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="also train data-parallel on N MPI processes (DistributedDataParallel) and compare with one "
+                        "process: time per epoch and test error side by side (needs Open MPI and mpi4py)")
     return p
 
 
 def run(args, out):
+    if args.workers > 1:  # mpirun -n 1 and -n N, side by side: tapegrad/distributed/_experiment.py
+        from ..distributed._experiment import run_convnet
+
+        return run_convnet(args, out)
     data = _data.load_from_args(args, say)
     torch.manual_seed(args.seed)
     model = _train.ConvNet()

@@ -456,3 +456,19 @@ def _cast_tensor(value, np_dtype):
     if value._data.dtype == np_dtype:
         return value
     return Tensor._make(value._data.astype(np_dtype))
+
+
+_HYPER_NAMES = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def _check_hyperparameters(lr, betas=None, **nonnegative):
+    """PyTorch's argument checks, in its words: lr a number or 1-element tensor, the named
+    hyperparameters non-negative, betas in [0, 1)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    for name, value in (("lr", lr),) + tuple(nonnegative.items()):
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_HYPER_NAMES.get(name, name + ' value')}: {value}")
+    for i, b in enumerate(betas or ()):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
