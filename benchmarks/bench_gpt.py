@@ -193,15 +193,18 @@ def make_step(m, data, cfg_kw, batch, seed_state=None):
 
 
 def timed(step, steps, repeats):
+    """(wall, process CPU) seconds per step, the medians over `repeats` runs of `steps` steps. On a loaded
+    machine the CPU time is the steadier figure (with one thread it is the work done)."""
     for _ in range(3):
         step()
-    per = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        per.append((time.perf_counter() - t0) / steps)
-    return statistics.median(per)
+        wall.append((time.perf_counter() - t0) / steps)
+        cpu.append((time.process_time() - c0) / steps)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -229,13 +232,16 @@ def main():
     for _ in range(2):
         for name, step in (("torch", tstep), ("tapegrad", gstep)):
             results.setdefault(name, []).append(timed(step, args.steps, args.repeats))
-    t_torch, t_tg = min(results["torch"]), min(results["tapegrad"])
+    (w_torch, c_torch), (w_tg, c_tg) = (min(results[k]) for k in ("torch", "tapegrad"))
+    c_torch = min(c for _, c in results["torch"])
+    c_tg = min(c for _, c in results["tapegrad"])
     n_params = sum(p.numel() for p in gmodel.parameters())
     print(f"char GPT: 4 layers, 4 heads, 128 embd, context 64, batch {args.batch}, {n_params} parameters, "
           f"{'manual attention' if args.manual else 'scaled_dot_product_attention'}, {args.threads} threads")
-    print(f"torch     {t_torch * 1e3:8.2f} ms/step")
-    print(f"tapegrad  {t_tg * 1e3:8.2f} ms/step")
-    print(f"tapegrad/torch {t_tg / t_torch:.2f}")
+    print("           wall ms/step   CPU ms/step")
+    print(f"torch      {w_torch * 1e3:12.2f}  {c_torch * 1e3:12.2f}")
+    print(f"tapegrad   {w_tg * 1e3:12.2f}  {c_tg * 1e3:12.2f}")
+    print(f"tapegrad/torch  wall {w_tg / w_torch:.2f}   CPU {c_tg / c_torch:.2f}")
 
 
 if __name__ == "__main__":

@@ -276,6 +276,14 @@ def test_max_pool_unbatched_float64_and_nan():
     np.testing.assert_array_equal(i1.numpy(), i2.numpy())
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=3, stride=3, padding=1, ceil_mode=True)])
+def test_max_pool_minus_inf_input_never_picks_padding(kw):
+    x = np.full((1, 2, 5, 5), -np.inf, np.float32)
+    x[0, 0, 2, 2] = 1.0
+    run_both(lambda L, x: L.nn.functional.max_pool2d(x, return_indices=True, **kw), [x])
+
+
 def test_max_pool_gradcheck_and_double_backward():
     x = tapegrad.tensor(RNG.permutation(2 * 2 * 7 * 6).reshape(2, 2, 7, 6).astype(np.float64) / 10,
                         requires_grad=True)   # distinct values: no ties within eps

@@ -2,8 +2,6 @@
 outputs, final states, the input's and initial states' gradients and every parameter gradient are
 compared, for each option (layers, bidirectional, batch_first, bias, proj_size, initial states,
 unbatched input, packed sequences). Also nn.utils.rnn, dropout between layers, and bad input."""
-import warnings
-
 import numpy as np
 import pytest
 
@@ -12,6 +10,7 @@ from tapegrad.nn.utils import rnn as grnn
 
 torch = pytest.importorskip("torch")
 trnn = torch.nn.utils.rnn
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
 
 F64 = dict(rtol=1e-9, atol=1e-11)
 F32 = dict(rtol=2e-5, atol=2e-6)
@@ -192,6 +191,22 @@ def test_packed_without_initial_state_and_final_state_at_last_valid_step():
     tout, th = tm(trnn.pack_padded_sequence(torch.tensor(x), lengths))
     np.testing.assert_allclose(_np(out.data), _np(tout.data), **F64)
     np.testing.assert_allclose(hn, _np(th), **F64)
+
+
+def test_gradient_through_final_states_only():
+    """Only h_n / c_n reach the loss: the unused output's gradient is zero, the rest as in torch."""
+    tm, gm = pair(lambda nn: nn.LSTM(5, 7, num_layers=2, bidirectional=True))
+    x = R.standard_normal((4, 3, 5))
+    tx, gx = leaf(x, torch), leaf(x, tg)
+    lengths = [4, 2, 1]
+    _, (th, tc) = tm(trnn.pack_padded_sequence(tx, lengths))
+    _, (gh, gc) = gm(grnn.pack_padded_sequence(gx, lengths))
+    (th.sum() + 2 * tc.sum()).backward()
+    (gh.sum() + 2 * gc.sum()).backward()
+    np.testing.assert_allclose(_np(gx.grad), _np(tx.grad), **F64)
+    tp = dict(tm.named_parameters())
+    for k, p in gm.named_parameters():
+        np.testing.assert_allclose(_np(p.grad), _np(tp[k].grad), err_msg=k, **F64)
 
 
 # ---------------------------------------------------------------- cells
@@ -470,6 +485,10 @@ def test_input_shape_errors():
     _raises(ValueError, lambda: m(tg.randn(5, 3, 10, dtype=tg.float64)),
             "RNN input dtype (torch.float64) does not match weight dtype (torch.float32)")
     _raises(RuntimeError, lambda: m(tg.randn(0, 3, 10)), "Expected sequence length to be larger than 0")
+    _raises(RuntimeError, lambda: m(tg.randn(5, 3, 10), (tg.zeros(1, 3, 20, dtype=tg.float64), tg.zeros(1, 3, 20))),
+            "LSTM", "dtype")
+    _raises(RuntimeError, lambda: tg.nn.GRUCell(10, 20)(tg.randn(3, 10), tg.zeros(3, 20, dtype=tg.float64)),
+            "GRUCell", "dtype")
     with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
         tg.nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
@@ -492,7 +511,8 @@ def test_cell_errors():
 def test_packing_errors():
     x = tg.randn(5, 3, 2)
     _raises(RuntimeError, lambda: grnn.pack_padded_sequence(x, [3, 5, 2]),
-            "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True")
+            "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True", "[3, 5, 2]",
+            "[5, 3, 2]")
     _raises(RuntimeError, lambda: grnn.pack_sequence([tg.randn(2, 2), tg.randn(3, 2)]),
             "must be sorted in decreasing order")
     _raises(RuntimeError, lambda: grnn.pack_padded_sequence(x, [5, 3, 0]),

@@ -100,22 +100,23 @@ class _Attention(Function):
         p = _probs(q, k, mask, scale, causal, safe)
         pd = p * drop if drop is not None else p
         out = np.matmul(pd, v)
-        ctx.p, ctx.drop, ctx.scale, ctx.causal, ctx.safe = p, drop, scale, causal, safe
+        ctx.drop, ctx.scale, ctx.causal, ctx.safe = drop, scale, causal, safe
         ctx.set_materialize_grads(False)
-        ctx.save_for_backward(q, k, v, out, mask)
+        # p is saved like the tensors (version-checked): it is the weights output when there is no dropout
+        ctx.save_for_backward(q, k, v, out, mask, p)
         if with_weights:
             return out, pd
         return out
 
     @staticmethod
     def backward(ctx, g, gw=None):
-        q, k, v, out, mask = ctx.saved_tensors
+        q, k, v, out, mask, p = ctx.saved_tensors
         need = ctx.needs_input_grad
         if g is None and gw is None:
             return (None,) * 9
         if grad_mode.GRAD[0]:
             return _attention_backward_graph(ctx, q, k, v, mask, g, gw) + (None,) * 5
-        p, drop = ctx.p, ctx.drop
+        p, drop = p._data, ctx.drop
         qd, kd, vd = q._data, k._data, v._data
         pd = p * drop if drop is not None else p
         gq = gk = gv = gm = None

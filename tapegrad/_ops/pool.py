@@ -134,6 +134,20 @@ def _nan_windows(xp, gh, gw, M, k):
     return k
 
 
+def _neg_inf_windows(gh, gw, M, k, x4shape):
+    """Windows whose maximum is -inf may have found it in the -inf padding: PyTorch never visits
+    padding, so its index is the first element inside the input."""
+    H, W = x4shape[2:]
+    i, j = np.divmod(np.arange(gh.k * gw.k), gw.k)
+    h = gh.base()[:, None, None] + i * gh.d                     # (OH, 1, K)
+    w = gw.base()[None, :, None] + j * gw.d                     # (1, OW, K)
+    first_inside = np.argmax((h >= 0) & (h < H) & (w >= 0) & (w < W), axis=-1)
+    bad = np.isneginf(M)
+    k = k.astype(np.int32)
+    k[bad] = np.broadcast_to(first_inside, M.shape)[bad]
+    return k
+
+
 def _offset_table(gh, gw, W):
     """Offset in the input plane of each window position k = i*kw + j."""
     i, j = np.divmod(np.arange(gh.k * gw.k, dtype=np.int64), gw.k)
@@ -215,6 +229,8 @@ class MaxPool2DWithIndices(Function):
         else:
             xp = x4
         M, k = _max_windows(xp, gh, gw)
+        if xp is not x4 and np.isneginf(M).any():
+            k = _neg_inf_windows(gh, gw, M, k, x4shape)
         ctx.gh, ctx.gw, ctx.k, ctx.x4shape, ctx.in_shape = gh, gw, k, x4shape, x.shape
         out = M.reshape(out_shape)
         if return_indices:

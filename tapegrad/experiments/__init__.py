@@ -18,6 +18,7 @@ EXPERIMENTS = {
     "seeds": "one training run repeated over N seeds in parallel: worst / median / best test error",
     "playground": "2-D toy problems: logistic regression on polynomial features against a small MLP",
     "charlm": "a small character-level Transformer language model: train / validation loss, then sampled text",
+    "embeddings": "word vectors by skip-gram or CBOW with negative sampling: nearest neighbours of a few words",
 }
 
 USAGE = "usage: tapegrad experiment NAME [--seed S] [--epochs E] [--data DIR] [--out DIR] [--tensorboard DIR] ..."

@@ -46,8 +46,8 @@ def parser():
     g.add_argument("--context", type=positive_int, default=64, help="context length in characters (default: 64)")
     g.add_argument("--dropout", type=float, default=0.0, help="dropout probability (default: 0)")
     g = p.add_argument_group("training")
-    g.add_argument("--steps", type=positive_int, default=800, help="optimizer steps (default: 800)")
-    g.add_argument("--batch", "--batch-size", dest="batch_size", type=positive_int, default=32,
+    g.add_argument("--steps", type=positive_int, default=1500, help="optimizer steps (default: 1500)")
+    g.add_argument("--batch", "--batch-size", dest="batch_size", type=positive_int, default=32, metavar="N",
                    help="windows per mini-batch (default: 32)")
     g.add_argument("--lr", type=positive_float, default=3e-3, help="peak AdamW learning rate (default: 0.003)")
     g.add_argument("--weight-decay", type=float, default=0.1,
@@ -115,8 +115,8 @@ def read_text(path):
 def unigram(train, val, vocab_size):
     """(entropy of the training text's character frequencies, cross-entropy of the validation text
     under them), in nats per character; add-one smoothing gives unseen characters a probability."""
-    counts = torch.zeros(vocab_size, dtype=torch.float64).index_add_(0, train, torch.ones(len(train),
-                                                                                   dtype=torch.float64))
+    ones = torch.ones(len(train), dtype=torch.float64)
+    counts = torch.zeros(vocab_size, dtype=torch.float64).index_add_(0, train, ones)   # character counts
     p_train = counts / counts.sum()
     entropy = -(p_train[counts > 0] * p_train[counts > 0].log()).sum().item()
     p_smooth = (counts + 1) / (counts.sum() + vocab_size)
@@ -289,7 +289,7 @@ def run(args, out):
     train, val = data[:n_train], data[n_train:]
     T = args.context
     if len(val) < T + 1 + 1:
-        raise ExperimentError(f"--text {args.text}: {len(text)} characters are too few for --context {T} (the "
+        raise ExperimentError(f"--text {source}: {len(text)} characters are too few for --context {T} (the "
                               f"validation split, the last 10%, needs more than {T + 1}: give a longer text or a "
                               f"shorter --context)")
     if args.prompt is not None:

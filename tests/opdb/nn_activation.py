@@ -3,8 +3,8 @@ nn_functional.py: kinks (inputs exactly at the corners, where the gradient is a 
 forms (`F.relu_`, `inplace=True`) on 1-size and 0-size inputs, the softmax family's dtype and edge
 sizes, glu and prelu edge shapes.
 
-Not registered: gumbel_softmax draws Gumbel noise (cannot match PyTorch's stream; its hard/soft forms
-are tested in test_nn_layers.py), rrelu in training mode (random slopes).
+gumbel_softmax draws Gumbel noise, which cannot match PyTorch's stream: only its sums along dim are
+compared. Not registered: rrelu in training mode (random slopes).
 """
 import numpy as np
 
@@ -109,6 +109,18 @@ def prelu_samples(rng, dt):
             Sample([rand(rng, dt, (2, 3)), rand(rng, dt, ())], name="0-d weight")]
 
 
+def gumbel_samples(rng, dt):
+    return [Sample([rand(rng, dt, (2, 3))], {}, name="soft"),
+            Sample([rand(rng, dt, (2, 3))], {"tau": 0.5, "hard": True}, name="hard"),
+            Sample([rand(rng, dt, (3, 2))], {"hard": True, "dim": 0}, name="hard dim=0"),
+            Sample([rand(rng, dt, (1, 1))], {"tau": 2.0}, name="1-size")]
+
+
+def gumbel_sums(m, x, dim=-1, **kw):
+    """The noise cannot match PyTorch's; the sums along dim (1, with a zero gradient) and the shape can."""
+    return _F(m).gumbel_softmax(x, dim=dim, **kw).sum(dim)
+
+
 OPS = (
     # at the corners finite differences cannot check the gradient: compared with PyTorch's only
     [OpInfo(f"F_{name}_kinks", call, kink_samples, gradcheck=False) for name, call in KINK_OPS]
@@ -117,5 +129,6 @@ OPS = (
        OpInfo("F_log_softmax_edges", _softmax("log_softmax"), softmax_samples),
        OpInfo("F_softmin_edges", _softmax("softmin"), softmax_samples),
        OpInfo("F_glu_edges", lambda m, x, **k: _F(m).glu(x, **k), glu_samples),
-       OpInfo("F_prelu_edges", lambda m, x, w: _F(m).prelu(x, w), prelu_samples)]
+       OpInfo("F_prelu_edges", lambda m, x, w: _F(m).prelu(x, w), prelu_samples),
+       OpInfo("F_gumbel_softmax_sums", gumbel_sums, gumbel_samples)]
 )

@@ -50,6 +50,7 @@ def bn_samples(rng, dt, train=True):
     if train:
         out.append(_s(rng, dt, [(3, 2), (2,), (2,)], "no running stats", stats=False))
         out.append(_s(rng, dt, [(1, 2, 3), (2,), (2,)], "batch of 1"))
+        out.append(_s(rng, dt, [(0, 2, 3), (2,), (2,)], "0-size batch"))
     else:
         out.append(_s(rng, dt, [(1, 2), (2,), (2,)], "batch of 1"))
         out.append(_s(rng, dt, [(0, 2, 3), (2,), (2,)], "0-size batch"))

@@ -170,6 +170,10 @@ class RNNBase(Module):
                             f"{type(hx).__name__}")
         if tuple(hx.shape) != tuple(expected_hidden_size):
             raise RuntimeError(msg.format(tuple(expected_hidden_size), list(hx.size())) + where)
+        w = getattr(self, self._flat_weights_names[0])
+        if hx.dtype != w.dtype:
+            raise RuntimeError(f"{self._get_name()}: expected the initial state to have dtype {w.dtype}, like the "
+                               f"input and the weights, but got {hx.dtype}")
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)
@@ -423,6 +427,9 @@ class RNNCellBase(Module):
             if h.size(1) != self.hidden_size:
                 raise RuntimeError(f"hidden{idx} has inconsistent hidden_size: got {h.size(1)}, expected "
                                    f"{self.hidden_size}" + where)
+            if h.dtype != w.dtype:
+                raise RuntimeError(f"{name}: expected hidden{idx} to have dtype {w.dtype}, like the input and the "
+                                   f"weights, but got {h.dtype}")
         return input, hs, is_batched
 
 

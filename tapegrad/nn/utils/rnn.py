@@ -145,7 +145,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     n_steps, batch = (input.shape[1], input.shape[0]) if batch_first else (input.shape[0], input.shape[1])
     if lens.size != batch:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {lens.size} "
-                           f"(batch_size={batch})")
+                           f"(batch_size={batch}) (pack_padded_sequence: input of shape {list(input.shape)}, "
+                           f"batch_first={batch_first})")
+    where = (f" (pack_padded_sequence: lengths {lens.tolist()}, input of shape {list(input.shape)}, "
+             f"batch_first={batch_first})")
     perm = sorted_indices = None
     if not enforce_sorted:
         perm = np.argsort(-lens, kind="stable")
@@ -153,14 +156,13 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         sorted_indices = _long(perm)
     if batch and lens[-1] <= 0:
         raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' "
-                           "that is <= 0")
+                           "that is <= 0" + where)
     if enforce_sorted and np.any(lens[1:] > lens[:-1]):
         raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
                            "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
-                           "sidestep this requirement if you do not need ONNX exportability.")
+                           "sidestep this requirement if you do not need ONNX exportability." + where)
     if batch and lens[0] > n_steps:
-        raise RuntimeError(f"pack_padded_sequence: a sequence length {int(lens[0])} exceeds the padded input's "
-                           f"{n_steps} steps (input of shape {list(input.shape)}, batch_first={batch_first})")
+        raise RuntimeError(f"a sequence length {int(lens[0])} exceeds the padded input's {n_steps} steps" + where)
     max_len = int(lens[0]) if batch else 0
     batch_sizes = (np.arange(max_len)[:, None] < lens[None, :]).sum(1)
     rows = _packed_rows(lens, n_steps, batch, perm, batch_first)
