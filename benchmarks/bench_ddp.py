@@ -7,13 +7,15 @@ N processes, each process pinned to one core and one BLAS thread, and the commun
     python benchmarks/bench_ddp.py --steps 120   # steps timed per run (the epoch time is scaled to 600 steps)
 
 Each run is `mpirun -n K python bench_ddp.py --worker ...`; the global batch stays 100, so each process
-takes 100/K images per step. Columns: seconds per epoch; speed-up over 1 process; the step with DDP;
-the same step inside no_sync() (no communication); the time DDP spends communicating per step (packing
-buckets, starting all-reduces, and waiting for them at the end of backward) and its share of the step.
-A last row, "1 x Tthr", is one process using every core through BLAS threads: the number data
-parallelism has to beat on this machine. Each run alternates rounds of DDP steps and of no_sync steps
-and reports the fastest round of each (robust to other jobs on a shared machine). Training images: MNIST (bench_convnet.py's
-loader) if present at --data, else synthetic.
+takes 100/K images per step. Each run alternates rounds of DDP steps and of no_sync steps (no
+communication) over the same batches and keeps the fastest round of each (robust to other jobs on a
+shared machine). Columns: seconds per epoch and speed-up over 1 process (wall clock); the DDP step;
+the no_sync step; the time DDP spends communicating per step (packing buckets, starting all-reduces,
+waiting for them at the end of backward, which includes waiting for a slower rank) and its share of
+the step. Then what a busy machine cannot spoil: the CPU time of one no_sync step of one process, one
+all-reduce of all the gradients (fastest of 30), and the epoch they predict on an idle machine,
+600 x (cpu + all-reduce). The "1 x Tthr" row is one process using every core through BLAS threads.
+Training images: MNIST (bench_convnet.py's loader) if present at --data, else synthetic.
 """
 import argparse
 import json

@@ -278,6 +278,7 @@ def test_max_pool_unbatched_float64_and_nan():
 
 @pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1),
                                 dict(kernel_size=3, stride=3, padding=1, ceil_mode=True)])
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_max_pool_minus_inf_input_never_picks_padding(kw):
     x = np.full((1, 2, 5, 5), -np.inf, np.float32)
     x[0, 0, 2, 2] = 1.0

@@ -66,7 +66,7 @@ def test_ddp_equals_single_process_training(tmp_path):
     rc, out, err, _ = mpirun(2, sys.executable, script("ddp_equivalence.py"), str(tmp_path))
     assert rc == 0 and "DDP OK" in out, out + err
     lines = [line for line in out.splitlines() if line.endswith((" ok", "FAIL"))]
-    assert len(lines) == 7 and all(line.endswith(" ok") for line in lines), out
+    assert len(lines) == 8 and all(line.endswith(" ok") for line in lines), out
     assert os.listdir(tmp_path) == ["ckpt.pt"]
 
 
@@ -222,7 +222,7 @@ def test_distributed_sampler_epochs_and_seed():
 
 
 def test_distributed_sampler_layout_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data.distributed import DistributedSampler as TorchSampler
 
     for n in (1, 7, 10, 12, 13):

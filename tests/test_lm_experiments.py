@@ -69,7 +69,7 @@ def test_charlm_learns_below_the_unigram_entropy(capsys, tmp_path, repetitive):
     assert [int(r["step"]) for r in rows] == list(range(0, 301, 30))
     val = [float(r["val_loss"]) for r in rows]
     train = [float(r["train_loss"]) for r in rows]
-    assert abs(val[0] - math.log(len(set(text)))) < 0.1        # untrained: about uniform over the characters
+    assert abs(val[0] - math.log(len(set(text)))) < 0.15       # untrained: about uniform over the characters
     assert val[-1] < val[0] - 1.5 and train[-1] < train[0] - 1.5
     assert val[-1] < entropy - 1.0, (val[-1], entropy)        # context helps: far below the unigram entropy
     sample = (tmp_path / "charlm_sample.txt").read_text(encoding="utf-8")

@@ -45,7 +45,8 @@ def run_convnet(args, out):
 
     workers = args.workers
     if importlib.util.find_spec("mpi4py") is None or not shutil.which("mpirun"):
-        raise ExperimentError("--workers needs MPI: apt-get install openmpi-bin libopenmpi-dev, then pip install mpi4py")
+        raise ExperimentError("--workers needs MPI: apt-get install openmpi-bin libopenmpi-dev, "
+                              "then pip install mpi4py")
     if args.batch_size % workers:
         raise ExperimentError(f"--batch-size {args.batch_size} does not split evenly over --workers {workers}")
     spec = {k: v for k, v in vars(args).items() if isinstance(v, (int, float, str, bool, type(None)))}

@@ -96,6 +96,15 @@ lst = [R, "x"] if R == 0 else [None, None]
 dist.broadcast_object_list(lst, src=0)
 check("broadcast_object_list", np.array(lst[0]), np.array(0))
 dist.barrier()
+sub = dist.new_group([0, N - 1])  # every rank calls new_group; only members communicate in it
+t = torch.from_numpy(known(R).copy())
+dist.all_reduce(t, group=sub)
+if R in (0, N - 1):
+    check("new_group all_reduce", t, known(0) + (known(N - 1) if N > 1 else 0))
+    check("new_group get_rank", np.array(dist.get_rank(sub)), np.array(0 if R == 0 else 1))
+else:
+    check("new_group non-member", np.array(dist.get_rank(sub)), np.array(-1))
+    check("new_group non-member tensor untouched", t, known(R))
 
 # calls that do not match between ranks: the same error on every rank, naming the ranks and shapes
 def expect_error(name, fn, *parts):
@@ -110,8 +119,8 @@ def expect_error(name, fn, *parts):
 
 
 if N > 1:
-    msg = expect_error("shapes", lambda: dist.all_reduce(torch.zeros(3, 2 + R)), "all_reduce", "rank 0 has float32 [3, 2]",
-                       "rank 1 has float32 [3, 3]")
+    msg = expect_error("shapes", lambda: dist.all_reduce(torch.zeros(3, 2 + R)), "all_reduce",
+                       "rank 0 has float32 [3, 2]", "rank 1 has float32 [3, 3]")
     if R == 0:
         print("error for different shapes:", msg, flush=True)
     expect_error("dtypes", lambda: dist.broadcast(torch.zeros(2, dtype=torch.float32 if R else torch.float64), 0),

@@ -82,8 +82,12 @@ def equivalence(name, make, shape, classes, steps, per_rank, opt, **ddp_kwargs):
         ref_opt.step()
     diff = max_diff(ref, model.module)
     ok = init == 0 and diff < TOL and same_on_all_ranks(model.module)
+    nb = len(model._buckets)
+    # every bucket is sent from the hook of its last parameter, the earlier ones while backward still runs
+    ok = ok and model.overlapped_buckets == steps * nb
     say(f"{name}: {steps} steps, {N} x {per_rank} vs 1 x {N * per_rank}: max |ddp - single| = {diff:.2e} "
-        f"({len(model._buckets)} bucket(s)) {'ok' if ok else 'FAIL'}")
+        f"({nb} bucket(s), {model.overlapped_buckets / steps:.0f} per step sent during backward) "
+        f"{'ok' if ok else 'FAIL'}")
     return ok
 
 
@@ -208,6 +212,23 @@ def checkpoint_resume(path):
     return ok
 
 
+def rewrap():
+    """A DistributedDataParallel that is gone leaves no hook behind: the module can be wrapped again."""
+    import gc
+
+    net = mlp()
+    first = DDP(net)
+    del first
+    gc.collect()
+    left = sum(len(p.__dict__.get("_post_acc_hooks", {})) for p in net.parameters())
+    model = DDP(net)
+    x, y = data(300, (20,), 5, 4)
+    F.cross_entropy(model(x[RANK * 4:RANK * 4 + 4]), y[RANK * 4:RANK * 4 + 4]).backward()
+    ok = left == 0 and model.overlapped_buckets == 1
+    say(f"re-wrapping: hooks left by a deleted DDP: {left} {'ok' if ok else 'FAIL'}")
+    return ok
+
+
 def sgd(lr, momentum=0.0):
     return lambda params: torch.optim.SGD(params, lr=lr, momentum=momentum)
 
@@ -219,6 +240,7 @@ results = [
     no_sync_accumulation(),
     unused_parameters(),
     sampler_partitions(),
+    rewrap(),
 ]
 if len(sys.argv) > 1:
     results.append(checkpoint_resume(os.path.join(sys.argv[1], "ckpt.pt")))

@@ -14,7 +14,9 @@ A parameter with no gradient on some rank (unused in its forward) contributes ze
 gradient on any rank keeps `.grad` None. Inside `no_sync()`, backward only accumulates local gradients;
 the first backward after it averages the accumulated sums.
 """
+import functools
 import time
+import weakref
 import zlib
 from contextlib import contextmanager
 
@@ -69,6 +71,7 @@ class DistributedDataParallel(Module):
         self._comm = pg._comm
         self.comm_seconds = 0.0  # time spent in communication calls and waits (benchmarks read it)
         self.wait_seconds = 0.0  # of which waiting at the end of backward for all-reduces to finish
+        self.overlapped_buckets = 0  # buckets sent while backward was still running (the others at its end)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         if not named:
             raise RuntimeError("DistributedDataParallel is not needed when a module doesn't have any parameter that "
@@ -83,7 +86,7 @@ class DistributedDataParallel(Module):
         for b in self._buckets:
             for i, p in enumerate(b.params):
                 self._where[id(p)] = (b, i)
-                self._handles.append(p.register_post_accumulate_grad_hook(self._grad_ready))
+                self._handles.append(p.register_post_accumulate_grad_hook(functools.partial(_hook, weakref.ref(self))))
         self._sync_backward = False
         self._in_backward = False
         self._next_bucket = 0
@@ -180,6 +183,7 @@ class DistributedDataParallel(Module):
             while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
                 self._launch(buckets[self._next_bucket])
                 self._next_bucket += 1
+                self.overlapped_buckets += 1
         elif self._inflight:
             self._inflight[0].request.Test()  # let MPI progress the buckets already sent
         self.comm_seconds += time.perf_counter() - start
@@ -235,12 +239,22 @@ class DistributedDataParallel(Module):
             b.request, b.pending, b.ready = None, len(b.params), [False] * len(b.params)
         self._inflight, self._next_bucket, self._in_backward = [], 0, False
 
+    def __del__(self):
+        for h in self.__dict__.get("_handles", ()):
+            h.remove()
+
     def register_comm_hook(self, state, hook):
         raise NotImplementedError("tapegrad does not implement DistributedDataParallel.register_comm_hook")
 
     def join(self, *args, **kwargs):
         raise NotImplementedError("tapegrad does not implement DistributedDataParallel.join (uneven inputs): give "
                                   "every rank the same number of batches, e.g. DistributedSampler(drop_last=...)")
+
+
+def _hook(ref, param):
+    ddp = ref()  # a DistributedDataParallel that is gone no longer reduces its old module's gradients
+    if ddp is not None:
+        ddp._grad_ready(param)
 
 
 def _assign_buckets(params, first_cap, cap):
