@@ -20,7 +20,9 @@ pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(FASHION, "t10k-i
 
 
 def _run(framework, program, args, cwd):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # one BLAS/OpenMP thread each: small matrix products gain nothing from more, and spinning threads of the
+    # two frameworks' runs would only compete for the cores
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
     prefix = [sys.executable] if framework == "torch" else [sys.executable, "-m", "tapegrad.run"]
     out = subprocess.run(prefix + [os.path.join(EXAMPLES, program)] + [str(a) for a in args], cwd=cwd,
                          capture_output=True, text=True, env=env, timeout=300)
@@ -44,12 +46,12 @@ def _both(program, args, tmp_path, init_flag="--init"):
     return _run("tapegrad", program, args, tmp_path), torch_out
 
 
-def test_mnist_classifier_conv_adadelta_steplr_checkpoint_resume(tmp_path):
-    """Epoch 1 under torch, writing the initial weights and a checkpoint (model, Adadelta and StepLR state);
+def test_mnist_classifier_conv_steplr_checkpoint_resume(tmp_path):
+    """Epoch 1 under torch, writing the initial weights and a checkpoint (model, SGD momentum and StepLR state);
     tapegrad runs both epochs from those weights (epoch 1 must match torch's step by step) and, in a new
     process, resumes from torch's checkpoint for epoch 2 (must match its own uninterrupted run)."""
     args = ["--train-size", 192, "--test-size", 200, "--batch-size", 32, "--dropout", 0, "--no-shuffle",
-            "--log-interval", 1]
+            "--log-interval", 1, "--optimizer", "sgd", "--lr", 0.01]
     ck, init = tmp_path / "ck.pt", tmp_path / "init.pt"
     first = _run("torch" if HAVE_TORCH else "tapegrad", "mnist_classifier.py",
                  args + ["--epochs", 1, "--save-init", init, "--checkpoint", ck], tmp_path)
@@ -58,13 +60,29 @@ def test_mnist_classifier_conv_adadelta_steplr_checkpoint_resume(tmp_path):
                    tmp_path)
     test_pat = r"Average loss: ([\d.]+), Accuracy: (\d+)/"
     epoch1 = lambda out: out.split("Train Epoch: 2")[0]  # noqa: E731
-    assert _final(epoch1(full), test_pat) == pytest.approx(_final(first, test_pat), rel=2e-3)
+    assert _final(epoch1(full), test_pat) == pytest.approx(_final(first, test_pat), rel=1e-3)
     lf = [float(v) for v in re.findall(r"Loss: ([\d.]+)", epoch1(full))]
     lt = [float(v) for v in re.findall(r"Loss: ([\d.]+)", first)]
-    assert len(lf) == len(lt) == 6 and lf == pytest.approx(lt, rel=1e-3)
-    assert "resumed from" in resumed and "at epoch 2, lr 0.700000" in resumed
+    assert len(lf) == len(lt) == 6 and lf == pytest.approx(lt, rel=1e-4)
+    assert "resumed from" in resumed and "at epoch 2, lr 0.007000" in resumed
     assert _final(resumed, test_pat) == pytest.approx(_final(full, test_pat), rel=1e-3)
-    assert _final(full, r"final test accuracy ([\d.]+)") > 40
+    assert _final(full, r"final test accuracy ([\d.]+)") > 35
+
+
+def test_mnist_classifier_adadelta_as_in_the_official_example(tmp_path):
+    # Adadelta at lr=1.0 moves each weight by about sqrt(10 * eps) * sign(grad) in its first steps, so float32
+    # rounding in near-zero gradients grows to ~0.5% in the loss within two epochs: compare one epoch tightly.
+    args = ["--train-size", 192, "--test-size", 200, "--batch-size", 32, "--dropout", 0, "--no-shuffle",
+            "--log-interval", 1, "--epochs", 1]
+    tg_out, torch_out = _both("mnist_classifier.py", args, tmp_path)
+    loss, correct = _final(tg_out, r"Average loss: ([\d.]+), Accuracy: (\d+)/")
+    assert loss < 2.25
+    if torch_out is not None:
+        assert (loss, correct) == pytest.approx(_final(torch_out, r"Average loss: ([\d.]+), Accuracy: (\d+)/"),
+                                                rel=1e-3)
+        lg = [float(v) for v in re.findall(r"Loss: ([\d.]+)", tg_out)]
+        lt = [float(v) for v in re.findall(r"Loss: ([\d.]+)", torch_out)]
+        assert len(lg) == len(lt) == 6 and lg == pytest.approx(lt, rel=1e-4)
 
 
 def test_char_lm_embedding_lstm_adamw(tmp_path):

@@ -6,7 +6,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Embedding", "EmbeddingBag"]
+__all__ = ["Embedding"]  # EmbeddingBag lives in adaptive.py
 
 
 class Embedding(Module):
@@ -76,9 +76,3 @@ class Embedding(Module):
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze,
                    padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                    scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
-
-
-class EmbeddingBag(Module):
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("tapegrad does not implement torch.nn.EmbeddingBag; use nn.Embedding and a "
-                                  "reduction (sum / mean / max) over the bag dimension")
