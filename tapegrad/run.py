@@ -101,7 +101,7 @@ def run_program(path, args):
     sys.argv = [path] + list(args)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     try:
-        runpy.run_path(path, run_name="__main__")
+        runpy.run_path(os.path.abspath(path), run_name="__main__")  # __file__ is absolute, as under `python`
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -47,3 +47,18 @@ def test_cross_entropy_grad_fn_is_nll_loss_backward():
     x = np.random.RandomState(0).randn(4, 3).astype(np.float32)
     t, g = _both(lambda m: m.nn.functional.cross_entropy(m.tensor(x, requires_grad=True), m.tensor([0, 2, 1, 1])))
     assert repr(g) == repr(t)
+
+
+def test_tapegrad_run_gives_the_program_an_absolute_file_as_python_does(tmp_path):
+    # a traceback then names the program's file as `python prog.py` would, and chdir keeps __file__ valid
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    (tmp_path / "prog.py").write_text("import argparse, os\nos.chdir('/')\nprint(os.path.isfile(__file__), "
+                                      "os.path.isabs(__file__), argparse.ArgumentParser().prog)\n")
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-m", "tapegrad.run", "prog.py"], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.stdout.split() == ["True", "True", "prog.py"], out.stderr

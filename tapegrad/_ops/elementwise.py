@@ -187,8 +187,9 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        # x * 2 keeps no reference to x, as in PyTorch (so a later in-place write to x is allowed)
-        ctx.save_for_backward(a if hasattr(b, "shape") else None, b if hasattr(a, "shape") else None)
+        # keep only what backward will use: x * 2 keeps no reference to x, as in PyTorch
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
         try:
             return a * b
         except ValueError as exc:
@@ -208,7 +209,7 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a if hasattr(b, "shape") else None, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         try:
             return a / b
         except ValueError as exc:
@@ -661,7 +662,7 @@ rad2deg = _unary("rad2deg", np.rad2deg, lambda g, x, y: g * (180 / math.pi), sav
 square = _unary("square", np.square, lambda g, x, y: g * 2 * x, floatify=False)
 abs = _unary("abs", np.abs, lambda g, x, y: g * sign(x), floatify=False)
 # ---------------------------------------------------------------- relu (torch.relu and F.relu)
-class ReLU(Function):
+class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         y = np.maximum(x, 0)
@@ -676,6 +677,9 @@ class ReLU(Function):
         return g * (y > 0)
 
 
+ReLU = Relu  # the name nn.functional's module used
+
+
 @tensor_method
 def relu(input, inplace=False):
     if not isinstance(input, Tensor):
@@ -686,8 +690,8 @@ def relu(input, inplace=False):
             np.maximum(input._data, 0, out=input._data)
             input._version_ctr.v += 1
             return input
-        return input._inplace(ReLU.apply(input), "relu_")
-    return ReLU.apply(input)
+        return input._inplace(Relu.apply(input), "relu_")
+    return Relu.apply(input)
 
 
 @tensor_method

@@ -43,6 +43,15 @@ def _kept_shape(shape, axes):
 
 def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
+    if not grad_mode.GRAD[0]:  # no graph of the backward wanted: work on the arrays
+        d = g._data
+        if not keepdim and d.ndim != len(shape):
+            d = d.reshape(_kept_shape(shape, axes))
+        if d.size * _numel(shape, axes) > 65536:
+            return Tensor._make(np.broadcast_to(d, shape))  # large: a read-only broadcast view, no copy
+        out = np.empty(shape, d.dtype)
+        out[...] = d
+        return Tensor._make(out)
     if not keepdim and g._data.ndim != len(shape):
         g = g.reshape(_kept_shape(shape, axes))
     return g.expand(shape)

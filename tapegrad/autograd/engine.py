@@ -85,7 +85,7 @@ class _LeafSink:
             prev = captured.get(id(leaf))
             captured[id(leaf)] = (leaf, g if prev is None else prev[1] + g)
             return
-        old = leaf.grad
+        old = leaf._grad  # the slot itself: shapes and dtypes were checked by _fit
         if not self.create_graph:
             arr = g._data
             root = arr
@@ -100,14 +100,14 @@ class _LeafSink:
             self.owned.add(id(root))
             self.keep.append(root)
             if old is None:
-                leaf.grad = g
+                leaf._grad = g
             elif old.grad_fn is None and old._data.shape == g._data.shape and old._data.flags.writeable:
                 old._data += g._data
                 old._version_ctr.v += 1
             else:
-                leaf.grad = old + g
+                leaf._grad = old + g
         else:
-            leaf.grad = g if old is None else old + g
+            leaf._grad = g if old is None else old + g
         post = leaf.__dict__.get("_post_acc_hooks")
         if post:
             self._post_accumulate(leaf)
