@@ -1,4 +1,6 @@
 """The backward engine: topological order, accumulation, hooks, retain_graph, create_graph."""
+import numpy as np
+
 from . import grad_mode
 from .function import _ANOMALY, _has_nan
 
@@ -66,11 +68,11 @@ def _check_nan(node, out):
 class _LeafSink:
     """Accumulates gradients into leaves' .grad (or collects them, for autograd.grad)."""
 
-    __slots__ = ("captured", "create_graph", "owned", "keep", "order", "roots", "expect", "pending")
+    __slots__ = ("captured", "create_graph", "owned", "order", "roots", "expect", "pending")
 
     def __init__(self, captured, create_graph):
         self.captured, self.create_graph = captured, create_graph
-        self.owned, self.keep = set(), []
+        self.owned = set()
         self.order, self.roots, self.expect, self.pending = (), (), None, None
 
     def add(self, leaf, g):
@@ -88,17 +90,21 @@ class _LeafSink:
         old = leaf._grad  # the slot itself: shapes and dtypes were checked by _fit
         if not self.create_graph:
             arr = g._data
-            root = arr
-            while root.base is not None:
-                root = root.base
-            # a buffer handed to one leaf must not be shared with another, nor be a read-only broadcast
-            if id(root) in self.owned or not arr.flags.writeable or not arr.flags.c_contiguous:
+            root = arr.base
+            if root is None:
+                root = arr
+            else:
+                while root.base is not None:
+                    root = root.base
+            # a buffer handed to one leaf must not be shared with another, nor be a read-only broadcast;
+            # (were `root` freed and its id reused during this backward, the cost is one needless copy)
+            flags = arr.flags
+            if id(root) in self.owned or not (flags.writeable and flags.c_contiguous):
                 g = Tensor._make(arr.copy())
                 root = g._data
             elif g.grad_fn is not None or g._rg:
                 g = Tensor._make(arr)
             self.owned.add(id(root))
-            self.keep.append(root)
             if old is None:
                 leaf._grad = g
             elif old.grad_fn is None and old._data.shape == g._data.shape and old._data.flags.writeable:
@@ -168,8 +174,6 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     """Propagate `root_grads` from `roots` (tensors). With `inputs` given, return
     their gradients instead of accumulating into leaves (autograd.grad)."""
-    from .._tensor import _zeros_like_data
-
     captured = {} if inputs is not None else None
     want_nonleaf = {}
     if inputs is not None:
@@ -221,7 +225,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             if len(buf) > 1:
                 for i, g in enumerate(buf):
                     if g is None and nd.get("_materialize", True):
-                        buf[i] = _zeros_like_data(node, i)
+                        shape, dt = node._out_meta[i]
+                        buf[i] = Tensor._make(np.zeros(shape, dtype=dt))
             out = node.backward(node, *buf)
             if out.__class__ is not tuple:
                 out = (out,)
