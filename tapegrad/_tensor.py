@@ -593,8 +593,3 @@ def _wrap_dim(dim, ndim, op="dim"):
     if dim < -n or dim >= n:
         raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim + n if dim < 0 else dim
-
-
-def _zeros_like_data(node, i):
-    shape, dt = node._out_meta[i]
-    return Tensor._make(np.zeros(shape, dtype=dt))

@@ -15,9 +15,12 @@ The raw-array backward serves ordinary training; with create_graph=True the
 backward is written with differentiable tapegrad operations (unfold/fold are
 each other's adjoint), so gradients of gradients work too.
 """
+import os
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import _threads
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -75,6 +78,44 @@ class _Geom:
         return self.W + self.pl + self.pr
 
 
+# ---------------------------------------------------------------- intra-op parallelism over the batch
+_EXECUTOR = [None, 0, 0]      # executor, its number of workers, the pid that made it
+_MIN_WORK = 1 << 17           # elements: below this a thread hand-off costs more than it saves
+
+
+def _intraop_threads():
+    """torch.get_num_threads(): what set_num_threads set, else the BLAS's own thread count."""
+    n = _threads._threads[0]
+    if n is None:
+        ob = _threads._openblas()
+        n = ob[1]() if ob is not None else int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)
+    return n
+
+
+def _batch_parallel(fn, n, work):
+    """Run fn(lo, hi) over the batch [0, n), split across the intra-op threads when `work` (elements
+    touched) is large enough. NumPy releases the GIL inside its loops and BLAS calls, so the chunks
+    of pooling, im2col/col2im and the per-sample products really run side by side, as PyTorch's
+    kernels do over their threads."""
+    t = min(_intraop_threads(), n)
+    if t < 2 or work < _MIN_WORK:
+        fn(0, n)
+        return
+    ex = _EXECUTOR[0]
+    if ex is None or _EXECUTOR[1] != t - 1 or _EXECUTOR[2] != os.getpid():
+        from concurrent.futures import ThreadPoolExecutor
+
+        ex = ThreadPoolExecutor(t - 1, thread_name_prefix="tapegrad-intraop")
+        _EXECUTOR[:] = [ex, t - 1, os.getpid()]
+    bounds = [n * i // t for i in range(t + 1)]
+    futures = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
+    try:
+        fn(bounds[0], bounds[1])
+    finally:
+        for f in futures:
+            f.result()
+
+
 # ---------------------------------------------------------------- sliding windows on arrays
 def _pad_nchw(x, g):
     if not (g.pt or g.pb or g.pl or g.pr):
@@ -93,57 +134,62 @@ def _pad_nhwc(x, g):
     return xp
 
 
-def _im2col(x, g, ones=False):
-    """x (N, C, H, W) -> columns (N, C*kh*kw, OH*OW), one strided copy; with `ones`, a last row of
-    ones is appended (N, C*kh*kw + 1, OH*OW) so that the bias rides along in the matrix product."""
+def _windows(x, g):
+    """Strided view (N, C, kh, kw, OH, OW) of the (padded) x (N, C, H, W)."""
     xp = _pad_nchw(x, g)
     N, C = xp.shape[:2]
     sN, sC, sH, sW = xp.strides
-    win = as_strided(xp, (N, C, g.kh, g.kw, g.OH, g.OW),
-                     (sN, sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw), writeable=False)
-    CK, L = C * g.kh * g.kw, g.OH * g.OW
-    if not ones:
-        return win.reshape(N, CK, L)
-    cols = np.empty((N, CK + 1, L), dtype=x.dtype)
-    cols[:, CK] = 1
-    np.reshape(cols[:, :CK], win.shape, copy=False)[...] = win
-    return cols
+    return as_strided(xp, (N, C, g.kh, g.kw, g.OH, g.OW),
+                      (sN, sC, sH * g.dh, sW * g.dw, sH * g.sh, sW * g.sw), writeable=False)
 
 
-def _col2im(cols, g):
+def _im2col(x, g, out=None):
+    """x (N, C, H, W) -> columns (N, C*kh*kw, OH*OW), one strided copy (into `out` if given)."""
+    win = _windows(x, g)
+    N, C = win.shape[:2]
+    if out is None:
+        return win.reshape(N, C * g.kh * g.kw, g.OH * g.OW)
+    np.reshape(out, win.shape, copy=False)[...] = win
+    return out
+
+
+def _col2im(cols, g, out=None):
     """Adjoint of _im2col: columns (N, C*kh*kw, OH*OW) -> (N, C, H, W), summing overlaps."""
     N = cols.shape[0]
     C = cols.shape[1] // (g.kh * g.kw)
     c6 = cols.reshape(N, C, g.kh, g.kw, g.OH, g.OW)
-    xp = np.zeros((N, C, g.Hp, g.Wp), dtype=cols.dtype)
+    padded = g.pt or g.pb or g.pl or g.pr
+    if out is None or padded:
+        xp = np.zeros((N, C, g.Hp, g.Wp), dtype=cols.dtype)
+    else:
+        xp = out
+        xp[...] = 0
     he, we = g.sh * (g.OH - 1) + 1, g.sw * (g.OW - 1) + 1
     for i in range(g.kh):
         for j in range(g.kw):
             h0, w0 = i * g.dh, j * g.dw
             xp[:, :, h0:h0 + he:g.sh, w0:w0 + we:g.sw] += c6[:, :, i, j]
-    if g.pt or g.pb or g.pl or g.pr:
-        xp = np.ascontiguousarray(xp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W])
-    return xp
+    if padded:
+        crop = xp[:, :, g.pt:g.pt + g.H, g.pl:g.pl + g.W]
+        if out is None:
+            return np.ascontiguousarray(crop)
+        out[...] = crop
+    return xp if out is None else out
 
 
-def _im2col_rows(x, g, ones=False):
-    """x (N, C, H, W) -> channels-last columns (N*OH*OW, kh*kw*C) (+ a column of ones with `ones`)."""
+def _im2col_rows(x, g, out):
+    """x (N, C, H, W) -> channels-last columns (N*OH*OW, kh*kw*C), written into `out`."""
     xp = _pad_nhwc(x, g)
     N, _, _, C = xp.shape
     sN, sH, sW, sC = xp.strides
     win = as_strided(xp, (N, g.OH, g.OW, g.kh, g.kw, C),
                      (sN, sH * g.sh, sW * g.sw, sH * g.dh, sW * g.dw, sC), writeable=False)
-    R, KC = N * g.OH * g.OW, g.kh * g.kw * C
-    if not ones:
-        return win.reshape(R, KC)
-    cols = np.empty((R, KC + 1), dtype=x.dtype)
-    cols[:, KC] = 1
-    np.reshape(cols[:, :KC], win.shape, copy=False)[...] = win
-    return cols
+    np.reshape(out, win.shape, copy=False)[...] = win
+    return out
 
 
-def _col2im_rows(cols, N, C, g):
-    """Adjoint of _im2col_rows, from offset-major columns (kh*kw, N*OH*OW, C) -> (N, C, H, W) contiguous."""
+def _col2im_rows(cols, N, C, g, out):
+    """Adjoint of _im2col_rows, from offset-major columns (kh*kw, N*OH*OW, C) into out (N, C, H, W)."""
     c6 = cols.reshape(g.kh, g.kw, N, g.OH, g.OW, C)
     xp = np.zeros((N, g.Hp, g.Wp, C), dtype=cols.dtype)
     he, we = g.sh * (g.OH - 1) + 1, g.sw * (g.OW - 1) + 1
@@ -151,7 +197,8 @@ def _col2im_rows(cols, N, C, g):
         for j in range(g.kw):
             h0, w0 = i * g.dh, j * g.dw
             xp[:, h0:h0 + he:g.sh, w0:w0 + we:g.sw, :] += c6[i, j]
-    return np.ascontiguousarray(xp[:, g.pt:g.pt + g.H, g.pl:g.pl + g.W, :].transpose(0, 3, 1, 2))
+    out[...] = xp[:, g.pt:g.pt + g.H, g.pl:g.pl + g.W, :].transpose(0, 3, 1, 2)
+    return out
 
 
 def _use_rows(C, groups, g):
@@ -255,26 +302,47 @@ class Convolution(Function):
         w4 = w.reshape(w.shape[:2] + (g.kh, g.kw))
         N, C = x4shape[:2]
         O = w4.shape[0]
-        L = g.OH * g.OW
+        K, L = g.kh * g.kw, g.OH * g.OW
         fused = b is not None and groups == 1
+        dt = x.dtype
         if _use_rows(C, groups, g):
-            cols = _im2col_rows(x4, g, fused)                           # (N*L, K*C [+1])
-            wr = w4.transpose(0, 2, 3, 1).reshape(O, -1)
+            cols = np.empty((N * L, K * C + fused), dtype=dt)           # (N*L, K*C [+1])
             if fused:
-                wr = np.concatenate([wr, b.reshape(O, 1)], axis=1)
-            out = cols @ wr.T                                           # (N*L, O)
-            out = np.ascontiguousarray(out.reshape(N, g.OH, g.OW, O).transpose(0, 3, 1, 2))
+                cols[:, K * C] = 1
+            wrT = w4.transpose(2, 3, 1, 0).reshape(K * C, O)            # (K*C [+1], O)
+            if fused:
+                wrT = np.concatenate([wrT, b.reshape(1, O)])
+            out = np.empty((N, O, g.OH, g.OW), dtype=dt)
+
+            def work(lo, hi):
+                c = _im2col_rows(x4[lo:hi], g, cols[lo * L:hi * L, :K * C])
+                y = cols[lo * L:hi * L] @ wrT                           # (n*L, O)
+                out[lo:hi] = y.reshape(hi - lo, g.OH, g.OW, O).transpose(0, 3, 1, 2)
+
+            _batch_parallel(work, N, cols.size + out.size)
             ctx.rows = True
         else:
-            cols = _im2col(x4, g, fused)                                # (N, C*K [+1], L)
+            CK = C * K
+            cols = np.empty((N, CK + fused, L), dtype=dt)               # (N, C*K [+1], L)
+            if fused:
+                cols[:, CK] = 1
             if groups == 1:
                 wr = w4.reshape(O, -1)
                 if fused:
                     wr = np.concatenate([wr, b.reshape(O, 1)], axis=1)
-                out = np.matmul(wr, cols)                               # (N, O, L)
+                out = np.empty((N, O, L), dtype=dt)
+
+                def work(lo, hi):
+                    _im2col(x4[lo:hi], g, cols[lo:hi, :CK])
+                    np.matmul(wr, cols[lo:hi], out=out[lo:hi])
             else:
                 wr = w4.reshape(groups, O // groups, -1)
-                out = np.matmul(wr, cols.reshape(N, groups, cols.shape[1] // groups, L))  # (N, G, O/G, L)
+                out = np.empty((N, groups, O // groups, L), dtype=dt)
+
+                def work(lo, hi):
+                    _im2col(x4[lo:hi], g, cols[lo:hi])
+                    np.matmul(wr, cols[lo:hi].reshape(hi - lo, groups, CK // groups, L), out=out[lo:hi])
+            _batch_parallel(work, N, cols.size + out.size)
             out = out.reshape(N, O, g.OH, g.OW)
             if b is not None and not fused:
                 out += b.reshape(O, 1, 1)
@@ -299,31 +367,51 @@ class Convolution(Function):
         L = g.OH * g.OW
         gd = grad._data.reshape(N, O, L)
         cols = cols._data
+        dt = cols.dtype
+        want_wb = need_w or (need_b and ctx.fused)
         gx = gw = gb = None
+        if need_x:
+            gx = np.empty(ctx.x4shape, dtype=dt)
         if ctx.rows:
-            gr = np.ascontiguousarray(gd.transpose(0, 2, 1)).reshape(N * L, O)
-            if need_w or (need_b and ctx.fused):
-                gwb = gr.T @ cols                                       # (O, K*C [+1])
-                gw = gwb[:, :K * C].reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
-                gb = gwb[:, K * C] if ctx.fused else None
-            if need_x:   # one product per kernel offset, so that col2im adds contiguous blocks
-                wk = np.ascontiguousarray(wd.reshape(O, C, K).transpose(2, 0, 1))
-                gx = _col2im_rows(np.matmul(gr, wk), N, C, g)
+            wk = np.ascontiguousarray(wd.reshape(O, C, K).transpose(2, 0, 1)) if need_x else None
+            parts = []
+
+            def work(lo, hi):
+                gr = np.ascontiguousarray(gd[lo:hi].transpose(0, 2, 1)).reshape((hi - lo) * L, O)
+                if want_wb:
+                    parts.append(gr.T @ cols[lo * L:hi * L])            # (O, K*C [+1])
+                elif need_b:
+                    parts.append(gr.sum(0))
+                if need_x:   # one product per kernel offset, so that col2im adds contiguous blocks
+                    _col2im_rows(np.matmul(gr, wk), hi - lo, C, g, gx[lo:hi])
+
+            _batch_parallel(work, N, cols.size + (gx.size if need_x else 0))
+            total = (parts[0] if len(parts) == 1 else np.sum(parts, axis=0)) if parts else None
+            if want_wb:
+                gw = total[:, :K * C].reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
+                gb = total[:, K * C] if ctx.fused else None
             if need_b and gb is None:
-                gb = gr.sum(0)
+                gb = total
         else:
             gd = np.ascontiguousarray(gd)
             G = groups
             g4 = gd.reshape(N, G, O // G, L)
-            if need_w or (need_b and ctx.fused):
-                c4 = cols.reshape(N, G, cols.shape[1] // G, L)  # not -1: N may be 0
-                gwb = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(0)    # (G, O/G, Cg*K [+1])
+            c4 = cols.reshape(N, G, cols.shape[1] // G, L)  # not -1: N may be 0
+            wg = wd.reshape(G, O // G, C // G * K)
+            parts = []
+
+            def work(lo, hi):
+                if want_wb:
+                    parts.append(np.matmul(g4[lo:hi], c4[lo:hi].transpose(0, 1, 3, 2)).sum(0))
+                if need_x:
+                    gcols = np.matmul(wg.transpose(0, 2, 1), g4[lo:hi])  # (n, G, Cg*K, L)
+                    _col2im(gcols.reshape(hi - lo, C * K, L), g, gx[lo:hi])
+
+            _batch_parallel(work, N, cols.size + (gx.size if need_x else 0))
+            if want_wb:
+                gwb = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)   # (G, O/G, Cg*K [+1])
                 gw = gwb[..., :C // G * K]
                 gb = gwb[0, :, -1] if ctx.fused else None
-            if need_x:
-                wg = wd.reshape(G, O // G, -1)
-                gcols = np.matmul(wg.transpose(0, 2, 1), g4)            # (N, G, Cg*K, L)
-                gx = _col2im(gcols.reshape(N, C * K, L), g)
             if need_b and gb is None:
                 gb = gd.sum((0, 2))
         return (None if gx is None else Tensor._make(gx.reshape(x._data.shape)),
