@@ -579,44 +579,31 @@ def _erf_array(x):
     return _erf_numpy(x)
 
 
-# erf(x) ~ x P(x^2) / Q(x^2) on [-4, 4] (Eigen's float32 erf), evaluated in float64 in cache-sized blocks:
-# within 2 ulp of float32 and 4x faster than SciPy's erf (GELU calls erf on every activation, twice)
-_ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
-          -7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02)
-_ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
-          -1.42647390514189e-02)
-_ERF_BLOCK = 32768
+# erf(x) ~ x P(x^2) / Q(x^2) on [-4, 4] (Eigen's float32 erf), evaluated in float32 with in-place
+# ufuncs: within 4 ulp of the exact value and faster than SciPy's erf (GELU calls erf on every activation)
+_ERF_P = tuple(np.float32(c) for c in (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+                                       -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+                                       -1.60960333262415e-02))
+_ERF_Q = tuple(np.float32(c) for c in (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+                                       -7.37332916720468e-03, -1.42647390514189e-02))
 
 
 def _erf_float32(x):
-    flat = np.ascontiguousarray(x).reshape(-1)
-    n = flat.size
-    out = np.empty(n, np.float32)
-    m = min(_ERF_BLOCK, n)
-    z, z2, p, q = (np.empty(m, np.float64) for _ in range(4))
-    P, Q = _ERF_P, _ERF_Q
-    for s in range(0, n, _ERF_BLOCK):
-        e = min(s + _ERF_BLOCK, n)
-        k = e - s
-        zz, zz2, pp, qq = z[:k], z2[:k], p[:k], q[:k]
-        np.maximum(flat[s:e], -4.0, out=zz)  # clip to [-4, 4] (NaN stays NaN)
-        np.minimum(zz, 4.0, out=zz)
-        np.multiply(zz, zz, out=zz2)
-        np.multiply(zz2, P[0], out=pp)
-        pp += P[1]
-        for c in P[2:]:
-            pp *= zz2
-            pp += c
-        pp *= zz
-        np.multiply(zz2, Q[0], out=qq)
-        qq += Q[1]
-        for c in Q[2:]:
-            qq *= zz2
-            qq += c
-        np.divide(pp, qq, out=out[s:e], casting="unsafe")
-    return out.reshape(x.shape)
-
-
+    z = np.clip(x, np.float32(-4.0), np.float32(4.0))  # NaN stays NaN
+    z2 = z * z
+    p = z2 * _ERF_P[0]
+    p += _ERF_P[1]
+    for c in _ERF_P[2:]:
+        p *= z2
+        p += c
+    p *= z
+    q = z2 * _ERF_Q[0]
+    q += _ERF_Q[1]
+    for c in _ERF_Q[2:]:
+        q *= z2
+        q += c
+    p /= q
+    return p
 
 
 def _erfinv_array(x):
