@@ -37,7 +37,7 @@ def load_data(data_dir, n):
             "synthetic random images")
 
 
-def worker(framework, steps, batch, threads, data_dir):
+def worker(framework, steps, batch, threads, data_dir, blas_threads=None):
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
@@ -51,6 +51,15 @@ def worker(framework, steps, batch, threads, data_dir):
         sys.path.insert(0, ROOT)
         import tapegrad as torch
     torch.set_num_threads(threads)
+    if framework == "tapegrad" and blas_threads is not None and blas_threads != threads:
+        # one thread pool instead of two: OpenBLAS single-threaded, tapegrad's conv/pool/GEMM chunks on
+        # its own intra-op threads (OpenBLAS workers spin after each call and fight those threads)
+        from tapegrad import _threads
+
+        ob = _threads._openblas()
+        if ob is None:
+            raise SystemExit("--blas-threads needs the OpenBLAS bundled with NumPy")
+        ob[0](blas_threads)
     nn, F = torch.nn, torch.nn.functional
 
     class Flattener(nn.Module):
@@ -86,8 +95,11 @@ def worker(framework, steps, batch, threads, data_dir):
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     blocks, tb = [], t0          # per 10-step block: the fastest block shows the speed without interference
+    last = []
     for i in range(steps):
         loss = step(i)
+        if i >= steps - 10:
+            last.append(float(loss.item()))
         if (i + 1) % 10 == 0:
             loss.item()
             now = time.perf_counter()
@@ -98,7 +110,7 @@ def worker(framework, steps, batch, threads, data_dir):
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     print(json.dumps({"framework": framework, "seconds": seconds, "cpu_seconds": cpu, "steps": steps,
                       "best_block": min(blocks) if blocks else seconds / steps,
-                      "loss": float(loss.item()), "peak_rss_mb": r1.ru_maxrss / 1024, "data": source}))
+                      "loss": sum(last) / len(last), "peak_rss_mb": r1.ru_maxrss / 1024, "data": source}))
 
 
 def main():
@@ -108,28 +120,33 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default="/work/shared/data/mnist", help="folder with MNIST idx .gz files")
     ap.add_argument("--only", choices=["torch", "tapegrad"], help="run one framework")
+    ap.add_argument("--blas-threads", type=int, help="tapegrad only: OpenBLAS threads, if not --threads "
+                    "(1 = conv/pool/GEMM work split over tapegrad's own --threads threads only)")
     ap.add_argument("--worker", choices=["torch", "tapegrad"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker, args.steps, args.batch, args.threads, args.data)
+        worker(args.worker, args.steps, args.batch, args.threads, args.data, args.blas_threads)
         return
     results = {}
     for fw in ([args.only] if args.only else ["torch", "tapegrad"]):
         env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
                    MKL_NUM_THREADS=str(args.threads))
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", fw, "--steps", str(args.steps),
-                              "--batch", str(args.batch), "--threads", str(args.threads), "--data", args.data],
-                             env=env, capture_output=True, text=True)
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", fw, "--steps", str(args.steps),
+               "--batch", str(args.batch), "--threads", str(args.threads), "--data", args.data]
+        if args.blas_threads is not None:
+            cmd += ["--blas-threads", str(args.blas_threads)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if out.returncode != 0:
             sys.stderr.write(out.stderr)
             raise SystemExit(f"{fw} worker failed")
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results[fw] = r
         per_epoch = r["seconds"] / r["steps"] * (60000 / args.batch)
+        blas = f", OpenBLAS {args.blas_threads}" if fw == "tapegrad" and args.blas_threads is not None else ""
         print(f"{fw:9s} {per_epoch:6.2f} s/epoch ({1000 * r['seconds'] / r['steps']:.1f} ms/step over {r['steps']} "
               f"steps, fastest 10-step block {1000 * r['best_block']:.1f} ms/step; CPU {r['cpu_seconds'] / r['seconds']:.2f} "
-              f"cores busy), peak RSS {r['peak_rss_mb']:.0f} MB, final loss {r['loss']:.4f}  [{r['data']}, "
-              f"{args.threads} threads]")
+              f"cores busy), peak RSS {r['peak_rss_mb']:.0f} MB, mean loss of the last 10 steps {r['loss']:.3f}  [{r['data']}, "
+              f"{args.threads} threads{blas}]")
     if len(results) == 2:
         ratio = results["tapegrad"]["seconds"] / results["torch"]["seconds"]
         cpu_ratio = results["tapegrad"]["cpu_seconds"] / results["torch"]["cpu_seconds"]

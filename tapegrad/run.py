@@ -69,12 +69,43 @@ def _torch_names():
     return [n for n in sys.modules if n in ("torch", "torchvision") or n.startswith(("torch.", "torchvision."))]
 
 
+class _InstallInChild:
+    """Sent to each 'spawn' or 'forkserver' child process with multiprocessing's preparation data: unpickling
+    it installs the hook there before the child re-imports the program, whose `import torch` would otherwise
+    get the real torch (or none), e.g. in DataLoader workers with multiprocessing_context="spawn"."""
+
+    def __reduce__(self):  # by its importable name: under `python -m tapegrad.run` this module is __main__
+        return importlib.import_module("tapegrad.run").install, ()
+
+
+_MP_SAVED = []  # (spawn.get_preparation_data, forkserver preload) replaced by install(), put back by uninstall()
+
+
+def _patch_multiprocessing():
+    from multiprocessing import forkserver, spawn
+
+    original = spawn.get_preparation_data
+
+    def get_preparation_data(name):
+        data = original(name)
+        data["tapegrad_run"] = _InstallInChild()  # keys multiprocessing does not know are ignored
+        return data
+
+    _MP_SAVED.append((original, forkserver._forkserver._preload_modules))
+    spawn.get_preparation_data = get_preparation_data
+    # the fork server would import the program without the hook; its children import it after unpickling
+    forkserver.set_forkserver_preload(["tapegrad"])
+
+
 def install():
-    """Make `import torch` (and torchvision) resolve to tapegrad in this interpreter."""
+    """Make `import torch` (and torchvision) resolve to tapegrad in this interpreter and in the processes
+    it starts with multiprocessing."""
     if _FINDER not in sys.meta_path:
         for name in _torch_names():
             _SHADOWED[name] = sys.modules.pop(name)
         sys.meta_path.insert(0, _FINDER)
+        if not _MP_SAVED:
+            _patch_multiprocessing()
 
 
 def uninstall():
@@ -84,6 +115,10 @@ def uninstall():
         del sys.modules[name]
     sys.modules.update(_SHADOWED)
     _SHADOWED.clear()
+    if _MP_SAVED:
+        from multiprocessing import forkserver, spawn
+
+        spawn.get_preparation_data, forkserver._forkserver._preload_modules = _MP_SAVED.pop()
 
 
 def _print_user_traceback(exc):

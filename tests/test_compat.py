@@ -62,3 +62,71 @@ def test_tapegrad_run_gives_the_program_an_absolute_file_as_python_does(tmp_path
     out = subprocess.run([sys.executable, "-m", "tapegrad.run", "prog.py"], cwd=tmp_path, capture_output=True,
                          text=True, env=env, timeout=60)
     assert out.stdout.split() == ["True", "True", "prog.py"], out.stderr
+
+
+# ---- pytorch/examples super_resolution: nn.PixelShuffle after a conv
+@pytest.mark.parametrize("shape, r", [((2, 18, 4, 5), 3), ((8, 3, 3), 2), ((2, 1, 4, 0, 2), 1), ((2, 3, 4, 6, 4), 2)])
+def test_pixel_shuffle_and_unshuffle_match_torch(shape, r):
+    x = np.random.RandomState(0).randn(*shape).astype(np.float32)
+    if x.shape[-3] % (r * r) == 0:
+        t, g = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
+        yt, yg = torch.nn.PixelShuffle(r)(t), tg.nn.PixelShuffle(r)(g)
+        np.testing.assert_array_equal(yg.detach().numpy(), yt.detach().numpy())
+        assert yg.grad_fn.name() == yt.grad_fn.name() == "PixelShuffleBackward0"
+        w = np.random.RandomState(1).randn(*yt.shape).astype(np.float32)
+        (yt * torch.tensor(w)).sum().backward()
+        (yg * tg.tensor(w)).sum().backward()
+        np.testing.assert_array_equal(g.grad.numpy(), t.grad.numpy())
+    if x.shape[-1] % r == 0 and x.shape[-2] % r == 0:
+        zt, zg = torch.nn.functional.pixel_unshuffle(torch.tensor(x), r), tg.nn.functional.pixel_unshuffle(
+            tg.tensor(x), r)
+        np.testing.assert_array_equal(zg.numpy(), zt.numpy())
+    assert repr(tg.nn.PixelShuffle(r)) == repr(torch.nn.PixelShuffle(r))
+    assert repr(tg.nn.PixelUnshuffle(r)) == repr(torch.nn.PixelUnshuffle(r))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nn.functional.pixel_shuffle(m.ones(4, 4), 2),
+    lambda m: m.nn.functional.pixel_shuffle(m.ones(1, 5, 2, 2), 2),
+    lambda m: m.nn.functional.pixel_shuffle(m.ones(1, 4, 2, 2), 0),
+    lambda m: m.nn.functional.pixel_shuffle(m.ones(1, 4, 2, 2), 2.0),
+    lambda m: m.nn.functional.pixel_unshuffle(m.ones(1, 1, 5, 4), 2),
+    lambda m: m.nn.functional.pixel_unshuffle(m.ones(1, 1, 4, 5), 2),
+    lambda m: m.nn.functional.pixel_unshuffle(m.ones(1, 1, 4, 4), 0),
+])
+def test_pixel_shuffle_errors_match_torch(call):
+    with pytest.raises(Exception) as et:
+        call(torch)
+    with pytest.raises(type(et.value)) as eg:
+        call(tg)
+    assert str(eg.value) == str(et.value)
+
+
+def test_a_torch_nn_name_tapegrad_lacks_says_so():
+    # before: AttributeError: module 'tapegrad.nn' has no attribute ..., which reads like a tapegrad bug
+    for mod, name in ((tg.nn, "torch.nn"), (tg.nn.functional, "torch.nn.functional")):
+        with pytest.raises(NotImplementedError, match=f"tapegrad does not implement {name}.NoSuchLayer"):
+            getattr(mod, "NoSuchLayer")
+        assert not hasattr(mod, "NoSuchLayer")
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_tapegrad_run_dataloader_workers_started_by_spawn_get_tapegrad(tmp_path, method):
+    # a spawned worker re-imports the program; its `import torch` used to get the real torch, whose tensors
+    # tapegrad's collate then rejected ("found <class 'torch.Tensor'>")
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    (tmp_path / "prog.py").write_text(
+        "import torch\nfrom torch.utils.data import DataLoader, Dataset\n"
+        "class DS(Dataset):\n    def __len__(self): return 4\n"
+        "    def __getitem__(self, i): return torch.full((2,), float(i)), i\n"
+        "if __name__ == '__main__':\n"
+        f"    for x, y in DataLoader(DS(), batch_size=2, num_workers=1, multiprocessing_context={method!r}):\n"
+        "        print(type(x).__module__.split('.')[0], x.sum().item(), y.tolist())\n")
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-m", "tapegrad.run", "prog.py"], cwd=tmp_path, capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.stdout.splitlines() == ["tapegrad 2.0 [0, 1]", "tapegrad 10.0 [2, 3]"], out.stderr

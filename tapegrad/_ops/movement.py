@@ -18,7 +18,8 @@ __all__ = ["reshape", "flatten", "unflatten", "narrow", "split", "chunk", "unbin
            "swapdims", "t", "permute", "squeeze", "unsqueeze", "cat", "concat", "concatenate", "stack", "hstack",
            "vstack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "movedim", "moveaxis",
            "clone", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "tile", "diagonal", "select",
-           "tensor_split", "atleast_1d", "atleast_2d", "atleast_3d", "rot90", "ravel"]
+           "tensor_split", "atleast_1d", "atleast_2d", "atleast_3d", "rot90", "ravel", "pixel_shuffle",
+           "pixel_unshuffle"]
 
 
 def _view_of(out, inp, fn):
@@ -512,6 +513,77 @@ def rot90(input, k=1, dims=(0, 1)):
     if k == 3:
         return flip(input, (d0,)).transpose(d0, d1)
     return input.clone()
+
+
+def _shuffle(x, r):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r) on an array."""
+    *b, c, h, w = x.shape
+    x = x.reshape(*b, c // (r * r), r, r, h, w)
+    n = len(b)
+    return x.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2).reshape(*b, c // (r * r), h * r, w * r)
+
+
+def _unshuffle(x, r):
+    """(*, C, H*r, W*r) -> (*, C*r*r, H, W) on an array."""
+    *b, c, h, w = x.shape
+    x = x.reshape(*b, c, h // r, r, w // r, r)
+    n = len(b)
+    return x.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3).reshape(*b, c * r * r, h // r, w // r)
+
+
+class PixelShuffle(Function):
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        return _shuffle(x, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelUnshuffle.apply(g, ctx.r), None
+
+
+class PixelUnshuffle(Function):
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        return _unshuffle(x, r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelShuffle.apply(g, ctx.r), None
+
+
+def _check_factor(input, r, op, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not isinstance(r, int) or isinstance(r, bool):
+        raise TypeError(f"{op}(): argument '{name}' (position 2) must be int, not {type(r).__name__}")
+    if input._data.ndim < 3:
+        raise RuntimeError(f"{op} expects input to have at least 3 dimensions, but got input with "
+                           f"{input._data.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"{op} expects a positive {name}, but got {r}")
+
+
+def pixel_shuffle(input, upscale_factor):
+    """Rearrange (*, C*r*r, H, W) into (*, C, H*r, W*r), r = upscale_factor (sub-pixel convolution)."""
+    _check_factor(input, upscale_factor, "pixel_shuffle", "upscale_factor")
+    c = input._data.shape[-3]
+    if c % (upscale_factor * upscale_factor):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by "
+                           f"{upscale_factor * upscale_factor}")
+    return PixelShuffle.apply(input, upscale_factor)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H*r, W*r) into (*, C*r*r, H, W), r = downscale_factor."""
+    _check_factor(input, downscale_factor, "pixel_unshuffle", "downscale_factor")
+    for side, d in (("height", -2), ("width", -1)):
+        if input._data.shape[d] % downscale_factor:
+            raise RuntimeError(f"pixel_unshuffle expects {side} to be divisible by downscale_factor, but "
+                               f"input.size({d})={input._data.shape[d]} is not divisible by {downscale_factor}")
+    return PixelUnshuffle.apply(input, downscale_factor)
 
 
 class Repeat(Function):
