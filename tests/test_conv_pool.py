@@ -505,3 +505,41 @@ def test_pool_errors():
     _raises(RuntimeError, lambda: F.max_pool2d(tapegrad.tensor([[[1, 2], [3, 4]]]), 2), "floating point")
     _raises(RuntimeError, lambda: F.max_unpool2d(x, tapegrad.zeros(2, 32, 2, 2, dtype=tapegrad.int64) + 99, 2),
             "Found an invalid max index")
+
+
+# ---------------------------------------------------------------- intra-op threads
+@pytest.mark.parametrize("case", ["sample", "rows", "groups", "pool", "pool_pad", "pool_overlap"])
+def test_batch_split_over_threads_matches_torch(monkeypatch, case):
+    """With set_num_threads(n) and a single-threaded BLAS, conv and pool split the batch over
+    threads; the chunks must give PyTorch's numbers (uneven chunks: batch 5 over 2 and 3 threads)."""
+    from tapegrad._ops import conv as conv_ops
+
+    calls = []
+    real = conv_ops._batch_parallel
+
+    def spy(fn, n, work):
+        calls.append(n)
+        real(fn, n, work)
+
+    for threads in (2, 3):
+        monkeypatch.setattr(conv_ops, "_intraop_threads", lambda: threads)
+        monkeypatch.setattr(conv_ops, "_MIN_WORK", 0)
+        monkeypatch.setattr(conv_ops, "_batch_parallel", spy)
+        import tapegrad._ops.pool as pool_ops
+        monkeypatch.setattr(pool_ops, "_batch_parallel", spy)
+        if case == "sample":
+            run_both(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, padding=1),
+                     [_rand((5, 2, 9, 9)), _rand((3, 2, 3, 3)), _rand(3)])
+        elif case == "rows":
+            run_both(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, stride=2, padding=1),
+                     [_rand((5, 16, 6, 6)), _rand((8, 16, 3, 3)), _rand(8)])
+        elif case == "groups":
+            run_both(lambda L, x, w, b: L.nn.functional.conv2d(x, w, b, groups=2),
+                     [_rand((5, 4, 7, 7)), _rand((6, 2, 3, 3)), _rand(6)])
+        elif case == "pool":
+            run_both(lambda L, x: L.nn.functional.max_pool2d(x, 3, return_indices=True), [_blocky((5, 3, 9, 9))])
+        elif case == "pool_pad":
+            run_both(lambda L, x: L.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True), [_rand((5, 3, 9, 8))])
+        else:
+            run_both(lambda L, x: L.nn.functional.max_pool2d(x, 2, 1), [_blocky((5, 3, 6, 6))])
+    assert calls and all(n == 5 for n in calls)

@@ -14,6 +14,9 @@ Two column layouts, picked per call by which one gives NumPy long inner loops:
 The raw-array backward serves ordinary training; with create_graph=True the
 backward is written with differentiable tapegrad operations (unfold/fold are
 each other's adjoint), so gradients of gradients work too.
+
+With set_num_threads(n > 1) and a single-threaded BLAS, the batch is split over
+n threads (NumPy releases the GIL in its loops and BLAS calls); see _batch_parallel.
 """
 import os
 

@@ -9,7 +9,8 @@ Max-pooling picks, in each window, the FIRST maximum in PyTorch's scan order
 that position only: images with flat backgrounds have ties in most windows,
 and spreading the gradient over tied positions would not match PyTorch.
 A NaN in a window wins (the last NaN, as PyTorch's `val > max || isnan(val)`).
-1-D pooling is 2-D pooling with a height of 1 (views, no copies).
+1-D pooling is 2-D pooling with a height of 1 (views, no copies). Max-pooling's
+forward splits the batch over the intra-op threads like convolution (conv._batch_parallel).
 """
 import math
 
