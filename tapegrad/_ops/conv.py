@@ -91,10 +91,6 @@ def _intraop_threads():
     only while the BLAS is known to be single-threaded. OpenBLAS's own workers spin between calls;
     next to tapegrad's threads the two pools fight for the cores (measured: 13.5 ms/step quiet and
     over 500 ms/step with one core busy elsewhere, against 10.4 and 16 ms/step with one pool)."""
-    # Disabled: a 100-step convnet run with the split on (set_num_threads(2) over a single-threaded
-    # OpenBLAS) ended at a different loss from PyTorch's (0.62 against 0.43; serial runs match), so
-    # the threaded chunks must be shown correct before this returns more than 1 again.
-    return 1
     n = _threads._threads[0]
     if n is None or n < 2:
         return 1
