@@ -1,8 +1,7 @@
 """optim.Adadelta, PyTorch's single-tensor update."""
 import numpy as np
 
-from .._tensor import Tensor
-from .optimizer import _check_hyperparameters, Optimizer, _addcmul_, _check_differentiable, _grad, _real, _step_tensor, _to_scalar, _zeros_like
+from .optimizer import Optimizer, _addcmul_, _check_differentiable, _check_hyperparameters, _prepared, _real, _to_scalar
 
 __all__ = ["Adadelta"]
 
@@ -26,20 +25,7 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group["lr"]))
             rho, eps, wd = float(group["rho"]), float(group["eps"]), float(group["weight_decay"])
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                state["step"]._data += 1
-                x = _real(p._data)
-                g = _grad(p, maximize)
-                if wd != 0:
-                    g = g + x * wd
+            for p, state, x, g, _ in _prepared(self, group, ("square_avg", "acc_delta"), (), wd):
                 sq, acc = _real(state["square_avg"]._data), _real(state["acc_delta"]._data)
                 sq *= rho
                 _addcmul_(sq, g, g, 1 - rho)

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import _check_hyperparameters, Optimizer, _addcdiv_, _check_differentiable, _grad, _real, _step_tensor, _to_scalar
+from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_hyperparameters, _grad, _real, _step_tensor,
+                        _to_scalar)
 
 __all__ = ["Adagrad"]
 

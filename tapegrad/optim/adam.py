@@ -2,8 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (_check_hyperparameters, Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
-                        _to_scalar, _zeros_like)
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_,
+                        _prepared, _real, _to_scalar)
 
 __all__ = ["Adam"]
 
@@ -39,33 +39,15 @@ class Adam(Optimizer):
             beta1, beta2 = (float(_to_scalar(b)) for b in group["betas"])
             eps = float(group["eps"])
             wd = float(_to_scalar(group["weight_decay"]))
-            amsgrad, maximize = group["amsgrad"], group["maximize"]
+            amsgrad = group["amsgrad"]
             decoupled = group.get("decoupled_weight_decay", False)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                x = _real(p._data)
-                g = _grad(p, maximize)
-                step_t = state["step"]
-                step_t._data += 1
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + x * wd
+            buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+            for p, state, x, g, step in _prepared(self, group, buffers, (), wd, lr, decoupled):
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2
                 _addcmul_(v, g, g, 1 - beta2)
 
-                step = float(step_t._data)
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2 = 1 - beta2 ** step
                 step_size = lr / bias_correction1

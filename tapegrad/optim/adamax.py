@@ -1,9 +1,8 @@
 """optim.Adamax (Adam with the infinity norm), PyTorch's single-tensor update."""
 import numpy as np
 
-from .._tensor import Tensor
-from .optimizer import (_check_hyperparameters, Optimizer, _addcdiv_, _check_differentiable, _grad, _lerp_, _real, _step_tensor, _to_scalar,
-                        _zeros_like)
+from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_hyperparameters, _lerp_, _prepared, _real,
+                        _to_scalar)
 
 __all__ = ["Adamax"]
 
@@ -25,28 +24,15 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             lr = float(_to_scalar(group["lr"]))
             beta1, beta2 = (float(b) for b in group["betas"])
-            eps, wd, maximize = float(group["eps"]), float(group["weight_decay"]), group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_inf"] = _zeros_like(p)
-                x = _real(p._data)
-                g = _grad(p, maximize)
-                step_t = state["step"]
-                step_t._data += 1
-                if wd != 0:
-                    g = g + x * wd
+            eps, wd = float(group["eps"]), float(group["weight_decay"])
+            for p, state, x, g, step in _prepared(self, group, ("exp_avg", "exp_inf"), (), wd):
                 m, u = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
                 _lerp_(m, g, 1 - beta1)
                 u *= beta2
                 ga = np.abs(g)
                 ga += eps
                 np.maximum(u, ga, out=u)
-                clr = lr / (1 - beta1 ** float(step_t._data))
+                clr = lr / (1 - beta1 ** step)
                 _addcdiv_(x, m, u, -clr)
                 p._version_ctr.v += 1
         return loss

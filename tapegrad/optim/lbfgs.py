@@ -8,7 +8,7 @@ stored as Tensors under PyTorch's keys.
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import _check_hyperparameters, Optimizer, _real, _to_scalar
+from .optimizer import Optimizer, _check_hyperparameters, _real, _to_scalar
 
 __all__ = ["LBFGS"]
 

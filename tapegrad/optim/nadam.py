@@ -1,9 +1,8 @@
 """optim.NAdam (Adam with Nesterov momentum), PyTorch's single-tensor update."""
 import numpy as np
 
-from .._tensor import Tensor
-from .optimizer import (_check_hyperparameters, Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
-                        _to_scalar, _zeros_like)
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_,
+                        _prepared, _real, _to_scalar)
 
 __all__ = ["NAdam"]
 
@@ -31,27 +30,11 @@ class NAdam(Optimizer):
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, wd = float(group["eps"]), float(group["weight_decay"])
             momentum_decay = float(group["momentum_decay"])
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                x = _real(p._data)
-                g = _grad(p, maximize)
-                step_t, mu_product = state["step"], state["mu_product"]
-                step_t._data += 1
-                step = float(step_t._data)
+            decoupled = group["decoupled_weight_decay"]
+            for p, state, x, g, step in _prepared(self, group, ("exp_avg", "exp_avg_sq"), (("mu_product", 1.0),),
+                                                  wd, lr, decoupled):
+                mu_product = state["mu_product"]
                 bias_correction2 = 1 - beta2 ** step
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + x * wd
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
                 mu_product._data *= mu

@@ -116,6 +116,36 @@ def _zeros_like(p):
     return Tensor._make(np.zeros_like(p._data))
 
 
+def _prepared(optimizer, group, buffers, scalars=(), weight_decay=0.0, lr=0.0, decoupled=False):
+    """The single-tensor prologue of PyTorch's optimizers, for each parameter of `group` that has a
+    gradient: yields (p, state, x, g, step) with the state created on first use (a step counter, then
+    `scalars` as (name, value) 0-d tensors, then zeroed `buffers`), the step counter advanced, x the
+    parameter's array, and g its gradient (negated for maximize) with weight decay applied, coupled
+    (g + wd * x) or decoupled (x *= 1 - lr * wd)."""
+    maximize = group["maximize"]
+    states = optimizer.state
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        state = states[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            for name, value in scalars:
+                state[name] = _step_tensor(value)
+            for name in buffers:
+                state[name] = _zeros_like(p)
+        x = _real(p._data)
+        g = _grad(p, maximize)
+        step_t = state["step"]
+        step_t._data += 1
+        if weight_decay != 0:
+            if decoupled:
+                x *= 1 - lr * weight_decay
+            else:
+                g = g + x * weight_decay
+        yield p, state, x, g, float(step_t._data)
+
+
 def _real(a):
     """A complex array as a real view (..., 2), like torch.view_as_real; other arrays unchanged."""
     return a[..., None].view(a.real.dtype) if a.dtype.kind == "c" else a

@@ -1,9 +1,8 @@
 """optim.RAdam (rectified Adam), PyTorch's single-tensor update."""
 import numpy as np
 
-from .._tensor import Tensor
-from .optimizer import (_check_hyperparameters, Optimizer, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor, _to_scalar,
-                        _zeros_like)
+from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_, _prepared, _real,
+                        _to_scalar)
 
 __all__ = ["RAdam"]
 
@@ -28,25 +27,8 @@ class RAdam(Optimizer):
             lr = float(_to_scalar(group["lr"]))
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, wd = float(group["eps"]), float(group["weight_decay"])
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                x = _real(p._data)
-                g = _grad(p, maximize)
-                step_t = state["step"]
-                step_t._data += 1
-                step = float(step_t._data)
-                if wd != 0:
-                    if decoupled:
-                        x *= 1 - lr * wd
-                    else:
-                        g = g + x * wd
+            decoupled = group["decoupled_weight_decay"]
+            for p, state, x, g, step in _prepared(self, group, ("exp_avg", "exp_avg_sq"), (), wd, lr, decoupled):
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
                 _lerp_(m, g, 1 - beta1)
                 v *= beta2

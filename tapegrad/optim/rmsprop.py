@@ -1,9 +1,8 @@
 """optim.RMSprop (centered, momentum), PyTorch's single-tensor update."""
 import numpy as np
 
-from .._tensor import Tensor
-from .optimizer import (_check_hyperparameters, Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _grad, _lerp_, _real, _step_tensor,
-                        _to_scalar, _zeros_like)
+from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _grad, _lerp_,
+                        _real, _step_tensor, _to_scalar, _zeros_like)
 
 __all__ = ["RMSprop"]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import _check_hyperparameters, Optimizer, _check_differentiable, _to_scalar
+from .optimizer import Optimizer, _check_differentiable, _check_hyperparameters, _to_scalar
 
 __all__ = ["SGD"]
 
