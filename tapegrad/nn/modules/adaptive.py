@@ -7,12 +7,12 @@ from ..._ops.bag import embedding_bag
 from ..._ops.creation import empty
 from ..._ops.indexing import index_add
 from ..._ops.reduce import argmax, log_softmax
-from ...autograd import grad_mode
 from .. import init
 from ..parameter import Parameter
 from .container import ModuleList, Sequential
 from .linear import Linear
 from .module import Module
+from .sparse import _padding_index, _zero_padding_row
 
 __all__ = ["EmbeddingBag", "AdaptiveLogSoftmaxWithLoss"]
 
@@ -35,15 +35,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        if padding_idx is not None:
-            if padding_idx > 0:
-                if padding_idx >= self.num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-            elif padding_idx < 0:
-                if padding_idx < -self.num_embeddings:
-                    raise AssertionError("padding_idx must be within num_embeddings")
-                padding_idx = self.num_embeddings + padding_idx
-        self.padding_idx = padding_idx
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "padding_idx")
         if _weight is None:
             self.weight = Parameter(empty((num_embeddings, embedding_dim), device=device, dtype=dtype))
             self.reset_parameters()
@@ -60,9 +52,7 @@ class EmbeddingBag(Module):
         self._fill_padding_idx_with_zero()
 
     def _fill_padding_idx_with_zero(self):
-        if self.padding_idx is not None:
-            with grad_mode.no_grad():
-                self.weight[self.padding_idx].fill_(0)
+        _zero_padding_row(self)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
