@@ -113,6 +113,7 @@ class Tensor:
                  "_view_fn", "_hooks", "__weakref__", "__dict__")
 
     __array_priority__ = 1000
+    _post_acc_hooks = None  # {key: hook}, set per leaf by register_post_accumulate_grad_hook
     __array_ufunc__ = None  # NumPy operands defer to Tensor's reflected operators (np.float32(2) * t is a Tensor)
 
     # ---- construction ------------------------------------------------
@@ -352,7 +353,7 @@ class Tensor:
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         _Handle._next_id += 1
-        hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        hooks = self.__dict__.setdefault("_post_acc_hooks", {})  # the instance's, not the class default
         hooks[_Handle._next_id] = hook
         return _Handle(hooks, _Handle._next_id)
 

@@ -998,3 +998,160 @@ def _refresh_views(base, skip=None):
         v = r()
         if v is not None and v is not skip and v._base is base:
             _rederive(v)
+
+
+# ---------------------------------------------------------------- repeat_interleave
+class RepeatInterleave(Function):
+    """Each slice along `axis` repeated `reps` times in a row (an int, or one count per slice); the
+    gradient sums each slice's copies (RepeatInterleaveSum, whose adjoint this is)."""
+
+    @staticmethod
+    def forward(ctx, x, reps, axis):
+        ctx.reps, ctx.axis, ctx.n = reps, axis, x.shape[axis]
+        return np.repeat(x, reps, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return RepeatInterleaveSum.apply(g, ctx.reps, ctx.axis, ctx.n), None, None
+
+
+class RepeatInterleaveSum(Function):
+    """The sum of each group of consecutive slices along `axis` (group i has reps[i] slices; an empty group
+    sums to zero): the `n` slices RepeatInterleave repeated get their copies' gradients added up."""
+
+    @staticmethod
+    def forward(ctx, g, reps, axis, n):
+        ctx.reps, ctx.axis = reps, axis
+        shape = g.shape[:axis] + (n,) + g.shape[axis + 1:]
+        if isinstance(reps, int):
+            return g.reshape(g.shape[:axis] + (n, reps) + g.shape[axis + 1:]).sum(axis + 1)
+        out = np.zeros(shape, dtype=g.dtype)
+        full = reps > 0  # reduceat would give an empty group its next slice, not zero
+        if g.shape[axis] and g.size:
+            starts = (np.cumsum(reps) - reps)[full]
+            out[(slice(None),) * axis + (full,)] = np.add.reduceat(g, starts, axis=axis)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return RepeatInterleave.apply(g, ctx.reps, ctx.axis), None, None, None
+
+
+_RI_FN_SIGNATURES = ("(Tensor input, Tensor repeats, int dim = None, *, int output_size = None)",
+                     "(Tensor repeats, *, int output_size = None)",
+                     "(Tensor input, int repeats, int dim = None, *, int output_size = None)")
+_RI_METHOD_SIGNATURES = ("(Tensor repeats, int dim = None, *, int output_size = None)",
+                         "(int repeats, int dim = None, *, int output_size = None)")
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _ri_type_error(positional, keywords, signatures):
+    got = [type(a).__name__ for a in positional] + [f"{k}={type(v).__name__}" for k, v in keywords.items()
+                                                   if v is not None]
+    return TypeError(f"repeat_interleave() received an invalid combination of arguments - got ({', '.join(got)}), "
+                     "but expected one of:\n" + "".join(f" * {s}\n" for s in signatures))
+
+
+def _ri_dim_size(x, dim):
+    """input.size(dim), with PyTorch's errors (a 0-d tensor has no dimension to repeat along)."""
+    if x._data.ndim == 0:
+        raise IndexError(f"repeat_interleave: Dimension specified as {dim} but tensor has no dimensions")
+    axis = _wrap_dim(dim, x._data.ndim, "repeat_interleave")
+    return axis, x._data.shape[axis]
+
+
+_RI_TYPE_NAMES = {"complex64": "ComplexFloat", "complex128": "ComplexDouble", "bfloat16": "BFloat16"}
+
+
+def _ri_counts(reps, output_size):
+    """Check a 1-D int32/int64 array of repeat counts as PyTorch's repeat_interleave(repeats) does."""
+    if reps.dtype not in (np.int32, np.int64):
+        from .._tensor import _type_name
+
+        name = _RI_TYPE_NAMES.get(reps.dtype.name) or _type_name(reps.dtype)
+        raise NotImplementedError(f"\"repeat_interleave_cpu\" not implemented for '{name}'")
+    if reps.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if reps.size == 0:
+        return reps
+    total = int(reps.sum(dtype=np.int64))
+    if output_size is not None:
+        output_size = int(output_size)
+        if output_size < 0:
+            raise RuntimeError(f"repeat_interleave: Trying to create tensor with negative dimension {output_size}: "
+                               f"[{output_size}]")
+        if output_size != total:
+            raise RuntimeError("repeat_interleave: allocated size does not match required size")
+    if (reps < 0).any():
+        raise RuntimeError("repeat_interleave: repeats can not be negative")
+    return reps
+
+
+def _repeat_interleave(input, repeats, dim, output_size):
+    x, axis_dim = (input, int(dim)) if dim is not None else (reshape(input, (-1,)), 0)
+    if isinstance(repeats, Tensor):
+        reps = repeats._data
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave: repeats must be 0-dim or 1-dim tensor")
+        axis, n = _ri_dim_size(x, axis_dim)
+        if reps.ndim == 1 and reps.shape[0] != 1 and reps.shape[0] != n:
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {reps.shape[0]} and input.size({axis_dim}) = {n}")
+        counts = _ri_counts(np.broadcast_to(reps.reshape(-1), (n,)), output_size)
+        if counts.size and reps.size == 1:
+            counts = int(counts[0])  # one count for every slice: the cheaper path with a reshape-sum backward
+        else:
+            counts = counts.astype(np.int64)
+        return RepeatInterleave.apply(x, counts, axis)
+    repeats = int(repeats)
+    axis = _wrap_dim(axis_dim, input._data.ndim, "repeat_interleave")
+    if repeats < 0:
+        raise RuntimeError("repeat_interleave: Repeats must be non-negative")
+    if x._data.ndim == 0:  # PyTorch unsqueezes the input at dim + 1 (a 0-d tensor allows [-1, 0])
+        raise IndexError(f"repeat_interleave: Dimension out of range (expected to be in range of [-1, 0], but got "
+                         f"{axis + 1})")
+    n = x._data.shape[axis]
+    if output_size is not None and int(output_size) != repeats * n:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {repeats * n} but got {output_size}")
+    return RepeatInterleave.apply(x, repeats, axis)
+
+
+class _NoArgument:
+    def __repr__(self):
+        return "None"
+
+
+_NO_ARG = _NoArgument()  # tells repeat_interleave(t) (repeats are t) from repeat_interleave(t, None) (an error)
+
+
+def repeat_interleave(input=_NO_ARG, repeats=_NO_ARG, dim=None, *, output_size=None):
+    """torch.repeat_interleave: each element (dim=None: of the flattened input) or each slice along `dim`
+    repeated `repeats` times in a row, `repeats` an int or a tensor of counts (one per slice, or a single one).
+    With one tensor argument, repeat_interleave(repeats) gives the indices 0, 1, ... each repeated its count."""
+    if repeats is _NO_ARG and dim is None and isinstance(input, Tensor):
+        input, repeats = _NO_ARG, input
+    positional = [a for a in (input, repeats) if a is not _NO_ARG]
+    if (input is _NO_ARG and isinstance(repeats, Tensor) and dim is None
+            and (output_size is None or _is_int(output_size))):
+        reps = _ri_counts(repeats._data, output_size)
+        idx = np.repeat(np.arange(reps.size, dtype=reps.dtype), reps) if reps.size else reps.copy()
+        return Tensor._make(idx)
+    if (not isinstance(input, Tensor) or not (isinstance(repeats, Tensor) or _is_int(repeats))
+            or not (dim is None or _is_int(dim)) or not (output_size is None or _is_int(output_size))):
+        raise _ri_type_error(positional, {"dim": dim, "output_size": output_size}, _RI_FN_SIGNATURES)
+    return _repeat_interleave(input, repeats, dim, output_size)
+
+
+@tensor_method("repeat_interleave")
+def _tensor_repeat_interleave(self, repeats=_NO_ARG, dim=None, *, output_size=None):
+    if (not (isinstance(repeats, Tensor) or _is_int(repeats)) or not (dim is None or _is_int(dim))
+            or not (output_size is None or _is_int(output_size))):
+        raise _ri_type_error([repeats] if repeats is not _NO_ARG else [], {"dim": dim, "output_size": output_size},
+                             _RI_METHOD_SIGNATURES)
+    return _repeat_interleave(self, repeats, dim, output_size)
+
+
+__all__ += ["repeat_interleave"]

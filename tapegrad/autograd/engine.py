@@ -1,32 +1,25 @@
-"""The backward engine: topological order, accumulation, hooks, retain_graph, create_graph."""
+"""The backward engine: order of execution, accumulation, hooks, retain_graph, create_graph.
+
+Every recorded node carries a sequence number (`_seq`, from `Function._record`). A node's consumers
+were all recorded after it, so running pending nodes highest sequence number first (a heap) is a
+topological order, and discovering the graph as we go needs no separate traversal. Each node runs
+once, with the sum of the gradients its consumers sent it.
+
+Leaves are accumulated as PyTorch's AccumulateGrad does: all contributions to a leaf are summed first,
+its tensor hooks see that sum once, and `.grad` takes the result without a copy when nothing else holds
+the array (the reference count says so), else a copy. Leaves with hooks are delivered as soon as every
+edge into them has reported (post-accumulate-grad hooks fire during backward, which DDP relies on);
+the others at the end of the pass.
+"""
+import sys
+from heapq import heappop as _heappop, heappush as _heappush
+
 import numpy as np
 
 from . import grad_mode
 from .function import _ANOMALY, _has_nan
 
-
-def _topological(roots):
-    """Nodes reachable from `roots`, every consumer before its producers."""
-    order, seen = [], set()
-    for root in roots:
-        if root is None or id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, iter(root._next))]
-        while stack:
-            node, it = stack[-1]
-            for e in it:
-                if e is not None:
-                    child = e[0]
-                    if child is not None and id(child) not in seen:
-                        seen.add(id(child))
-                        stack.append((child, iter(child._next)))
-                        break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
+_refcount = sys.getrefcount
 
 
 def _fit(g, meta, node, i):
@@ -65,17 +58,67 @@ def _check_nan(node, out):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
 
 
+def _leaf_edge_counts(roots):
+    """id(leaf) -> number of edges into it from the graph reachable from `roots` (root leaves count once)."""
+    counts, seen, stack = {}, set(), []
+    for t in roots:
+        fn = t.grad_fn
+        if fn is None:
+            counts[id(t)] = counts.get(id(t), 0) + 1
+        elif fn not in seen:
+            seen.add(fn)
+            stack.append(fn)
+    while stack:
+        for e in stack.pop()._next:
+            if e is None:
+                continue
+            child = e[0]
+            if child is None:
+                k = id(e[1])
+                counts[k] = counts.get(k, 0) + 1
+            elif child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return counts
+
+
 class _LeafSink:
-    """Accumulates gradients into leaves' .grad (or collects them, for autograd.grad)."""
+    """Collects the gradients reaching leaves, and delivers each leaf's sum into its .grad
+    (or, for autograd.grad, into `captured`)."""
 
-    __slots__ = ("captured", "create_graph", "owned", "order", "roots", "expect", "pending")
+    __slots__ = ("captured", "create_graph", "roots", "waiting", "expect", "owned")
 
-    def __init__(self, captured, create_graph):
-        self.captured, self.create_graph = captured, create_graph
-        self.owned = set()
-        self.order, self.roots, self.expect, self.pending = (), (), None, None
+    def __init__(self, captured, create_graph, roots):
+        self.captured, self.create_graph, self.roots = captured, create_graph, roots
+        self.waiting = {}   # id(leaf) -> [leaf, gradient summed so far]
+        self.expect = None  # id(leaf) -> edges not yet reported, for leaves with hooks (computed on demand)
+        self.owned = set()  # ids of arrays handed to a leaf in this pass
 
     def add(self, leaf, g):
+        k = id(leaf)
+        entry = self.waiting.get(k)
+        if entry is None:
+            self.waiting[k] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+        if leaf._hooks or leaf._post_acc_hooks:
+            if self.expect is None:
+                self.expect = _leaf_edge_counts(self.roots)
+            left = self.expect.get(k, 1) - 1
+            self.expect[k] = left
+            if left <= 0:
+                self.deliver(*self.waiting.pop(k))
+
+    def finish(self):
+        """Deliver what is left: leaves without hooks, and hooked leaves some of whose edges carried
+        no gradient."""
+        waiting = self.waiting
+        while waiting:
+            _, entry = waiting.popitem()
+            self.deliver(*entry)
+            del entry
+
+    def deliver(self, leaf, g):
         hooks = leaf._hooks
         if hooks:
             for h in list(hooks.values()):
@@ -84,74 +127,44 @@ class _LeafSink:
                     g = r
         captured = self.captured
         if captured is not None:
-            prev = captured.get(id(leaf))
-            captured[id(leaf)] = (leaf, g if prev is None else prev[1] + g)
+            captured[id(leaf)] = (leaf, g)
             return
-        old = leaf._grad  # the slot itself: shapes and dtypes were checked by _fit
-        if not self.create_graph:
-            arr = g._data
-            root = arr.base
-            if root is None:
-                root = arr
-            else:
-                while root.base is not None:
-                    root = root.base
-            # a buffer handed to one leaf must not be shared with another, nor be a read-only broadcast;
-            # (were `root` freed and its id reused during this backward, the cost is one needless copy)
-            flags = arr.flags
-            if id(root) in self.owned or not (flags.writeable and flags.c_contiguous):
-                g = Tensor._make(arr.copy())
-                root = g._data
-            elif g.grad_fn is not None or g._rg:
-                g = Tensor._make(arr)
-            self.owned.add(id(root))
-            if old is None:
-                leaf._grad = g
-            elif old.grad_fn is None and old._data.shape == g._data.shape and old._data.flags.writeable:
-                old._data += g._data
-                old._version_ctr.v += 1
-            else:
-                leaf._grad = old + g
-        else:
+        if self.create_graph:
+            old = leaf._grad
             leaf._grad = g if old is None else old + g
-        post = leaf.__dict__.get("_post_acc_hooks")
+        else:
+            self._accumulate(leaf, g)
+        post = leaf._post_acc_hooks
         if post:
-            self._post_accumulate(leaf)
-
-    def _post_accumulate(self, leaf):
-        """Tensor.register_post_accumulate_grad_hook: run once per backward, when the leaf's .grad holds
-        every contribution (counted over the graph's edges; leftovers run at the end of backward)."""
-        if self.expect is None:
-            self.expect, self.pending = _leaf_edge_counts(self.order, self.roots), {}
-        k = id(leaf)
-        left = self.expect.get(k, 1) - 1
-        self.expect[k] = left
-        if left > 0:
-            self.pending[k] = leaf
-            return
-        self.pending.pop(k, None)
-        for h in list(leaf.__dict__["_post_acc_hooks"].values()):
-            h(leaf)
-
-    def finish(self):
-        pending = self.pending
-        while pending:  # leaves some of whose edges carried no gradient
-            _, leaf = pending.popitem()
-            for h in list(leaf.__dict__["_post_acc_hooks"].values()):
+            for h in list(post.values()):
                 h(leaf)
 
+    def _accumulate(self, leaf, g):
+        old = leaf._grad  # the slot itself: shapes and dtypes were checked by _fit
+        arr = g._data
+        if old is None:
+            leaf._grad = Tensor._make(arr if self._stealable(g, arr) else arr.copy())
+        elif old.grad_fn is None and old._data.shape == arr.shape and old._data.flags.writeable:
+            old._data += arr
+            old._version_ctr.v += 1
+        else:
+            leaf._grad = old + g
 
-def _leaf_edge_counts(order, roots):
-    counts = {}
-    for node in order:
-        for e in node._next:
-            if e is not None and e[0] is None:
-                k = id(e[1])
-                counts[k] = counts.get(k, 0) + 1
-    for t in roots:
-        if t.grad_fn is None:
-            counts[id(t)] = counts.get(id(t), 0) + 1
-    return counts
+    def _stealable(self, g, arr):
+        """Whether `arr` may become a leaf's .grad as it is: a writeable contiguous array that nothing
+        but `g` holds (PyTorch steals a gradient whose use count is 1; anything else is copied, so
+        .grad never aliases a user's tensor, another leaf's .grad or a pending gradient)."""
+        # references to g: finish()'s entry list and deliver's argument, this call's argument, getrefcount's
+        # argument (deliver's hooks may have replaced g by their own result: then one fewer)
+        if arr.__class__ is not np.ndarray or arr.base is not None or _refcount(arr) != 4:
+            return False
+        if _refcount(g) > 5 or id(arr) in self.owned:
+            return False
+        flags = arr.flags
+        if not (flags.writeable and flags.c_contiguous):
+            return False
+        self.owned.add(id(arr))
+        return True
 
 
 _CALLBACKS = []  # one list per running backward (innermost last)
@@ -180,54 +193,50 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
         for t in inputs:
             if t.grad_fn is not None:
                 want_nonleaf[(id(t.grad_fn), t._output_nr)] = t
-    sink = _LeafSink(captured, create_graph)
-    sink.roots = roots
-    buffers = {}  # id(node) -> list of gradients, one per output
+    sink = _LeafSink(captured, create_graph, roots)
+    sink_add = sink.add
+    pending = {}  # sequence number -> (node, its gradients so far, one per output)
+    heap = []     # minus the sequence numbers in `pending`: the latest recorded node pops first
 
-    root_nodes, root_leaves = [], []
+    root_leaves = []
     for t, g in zip(roots, root_grads):
         fn = t.grad_fn
         if fn is None:
             if not t._rg:
                 raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-            if captured is not None:
-                captured[id(t)] = (t, g)
-            else:
-                root_leaves.append((t, g))
+            root_leaves.append((t, g))
             continue
-        buf = buffers.get(id(fn))
-        if buf is None:
-            buf = buffers[id(fn)] = [None] * fn._n_out
-        nr = t._output_nr
+        entry = pending.get(fn._seq)
+        if entry is None:
+            entry = pending[fn._seq] = (fn, [None] * fn._n_out)
+            _heappush(heap, -fn._seq)
+        buf, nr = entry[1], t._output_nr
         buf[nr] = g if buf[nr] is None else buf[nr] + g
-        root_nodes.append(fn)
 
     prev_mode = grad_mode.GRAD[0]
     anomaly = _ANOMALY[0]
-    sink_add = sink.add
     grad_mode.GRAD[0] = create_graph  # backward formulas record a graph only for create_graph
     callbacks = []  # queue_callback's, run when this backward has finished
     _CALLBACKS.append(callbacks)
     try:
-        sink.order = order = _topological(root_nodes)
         for t, g in root_leaves:
             sink_add(t, g)
-        for node in order:
-            buf = buffers.pop(id(node), None)
-            if buf is None:
-                continue
-            nd = node.__dict__
-            saved = nd.get("_saved", 0)
+        while heap:
+            node, buf = pending.pop(-_heappop(heap))
+            saved = node._saved
             if saved is None:
                 raise RuntimeError(_FREED)
-            if "_hooks" in nd or "_retained" in nd or want_nonleaf:
-                _node_hooks(node, nd, buf, create_graph, want_nonleaf, captured)
+            if node._hooks is not None or node._retained is not None or want_nonleaf:
+                _node_hooks(node, buf, create_graph, want_nonleaf, captured)
             if len(buf) > 1:
                 for i, g in enumerate(buf):
-                    if g is None and nd.get("_materialize", True):
+                    if g is None and node._materialize:
                         shape, dt = node._out_meta[i]
                         buf[i] = Tensor._make(np.zeros(shape, dtype=dt))
-            out = node.backward(node, *buf)
+                out = node.backward(node, *buf)
+            else:
+                out = node.backward(node, buf[0])
+            del buf
             if out.__class__ is not tuple:
                 out = (out,)
             nxt, meta = node._next, node._meta
@@ -239,8 +248,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                                        f"(expected {len(nxt)}, got {len(out)})")
             if anomaly:
                 _check_nan(node, out)
-            if not retain_graph and saved != 0:
-                nd["_saved"] = None
+            if saved and not retain_graph:
+                node._saved = None
             for i, g in enumerate(out):
                 edge = nxt[i]
                 if edge is None or g is None:
@@ -252,13 +261,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 if child is None:
                     sink_add(edge[1], g)
                     continue
-                cb = buffers.get(id(child))
-                if cb is None:
-                    cb = buffers[id(child)] = [None] * child._n_out
+                s = child._seq
+                entry = pending.get(s)
+                if entry is None:
+                    b = [None] * child._n_out
+                    pending[s] = (child, b)
+                    _heappush(heap, -s)
+                else:
+                    b = entry[1]
                 nr = edge[1]
-                cb[nr] = g if cb[nr] is None else cb[nr] + g
-        if sink.pending:
-            sink.finish()
+                b[nr] = g if b[nr] is None else b[nr] + g
+            out = g = None  # nothing of this node's may linger: the sink's reference counts depend on it
+        sink.finish()
         for callback in callbacks:  # callbacks may queue more callbacks
             callback()
     finally:
@@ -267,16 +281,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     return captured
 
 
-def _node_hooks(node, nd, buf, create_graph, want_nonleaf, captured):
+def _node_hooks(node, buf, create_graph, want_nonleaf, captured):
     """Tensor hooks, retain_grad and autograd.grad's non-leaf inputs, for a node's outputs."""
-    hooks = nd.get("_hooks")
+    hooks = node._hooks
     if hooks:
         for (nr, _), h in list(hooks.items()):
             if buf[nr] is not None:
                 r = h(buf[nr])
                 if r is not None:
                     buf[nr] = r
-    retained = nd.get("_retained")
+    retained = node._retained
     if retained:
         for nr, ref in retained.items():
             t = ref()

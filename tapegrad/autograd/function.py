@@ -10,6 +10,7 @@ Two flavours share one `apply`:
 When no input needs a gradient (or grad mode is off), `apply` records
 nothing: the context is thrown away and the output has no grad_fn.
 """
+import itertools
 import re
 import traceback
 
@@ -35,6 +36,11 @@ class Function(metaclass=FunctionMeta):
     """Base class of operators and of user-defined autograd functions."""
 
     _raw = True
+    # Defaults, overridden per node when set:
+    _saved = ()          # saved entries; None once freed by backward
+    _hooks = None        # {(output_nr, key): hook} from Tensor.register_hook on a non-leaf
+    _retained = None     # {output_nr: weakref} from retain_grad
+    _materialize = True  # set_materialize_grads
     # Instance attributes (set only for recorded nodes):
     # _next: per input, None | (node, output_nr) | (None, leaf_tensor)
     # _meta: per input, None | (shape, numpy dtype) to validate gradients against
@@ -203,6 +209,7 @@ class Function(metaclass=FunctionMeta):
                 nxt.append(None)
                 meta.append(None)
         d = self.__dict__
+        d["_seq"] = _next_seq()  # consumers are recorded after their producers: the engine's order
         d["_next"] = nxt
         d["_meta"] = meta
         if out.__class__ is not tuple:
@@ -281,6 +288,7 @@ class AccumulateGrad:
 
 
 _FLOAT_KINDS = frozenset("fc")
+_next_seq = itertools.count().__next__
 
 
 def _out_meta(o):

@@ -51,6 +51,22 @@ RESHAPES = [((3, 4), {"shape": (4, 3)}), ((3, 4), {"shape": (-1,)}), ((2, 3, 4),
             ((2, 3, 4), {"shape": (2, 1, 12)}), ((), {"shape": (1, 1)}), ((1,), {"shape": ()}),
             ((0, 3), {"shape": (3, 0, 2)}), ((0, 3), {"shape": (-1, 3)}), ((4,), {"shape": (2, -1, 1)})]
 
+
+# repeat_interleave samples: (shape, repeats, kwargs); repeats an int or an int64 array (a tensor of counts)
+def _counts(*counts):
+    return np.array(counts, dtype=np.int64)
+
+
+REPEAT_INTERLEAVE = [
+    ((2, 3), 2, {}), ((2, 3), 2, {"dim": 1}), ((2, 3, 4), 3, {"dim": -2}), ((2, 3), 0, {"dim": 1}), ((), 3, {}),
+    ((0, 3), 2, {"dim": 0}), ((0, 3), 2, {"dim": 1}), ((2, 3), _counts(1, 0, 2), {"dim": 1}),
+    ((2, 3, 4), _counts(2, 1), {"dim": -3}), ((2, 3), _counts(2), {"dim": 1}), ((2, 3), np.array(3), {"dim": 0}),
+    ((2, 3), _counts(1, 2, 0, 3, 1, 1), {}), ((3, 2, 2), _counts(0, 0, 0), {"dim": 0}), ((4,), _counts(0, 0, 0, 5), {"dim": 0}),
+    ((0, 3), _counts(), {"dim": 0}), ((0, 3), _counts(2), {"dim": 0}), ((2, 0), _counts(1, 2), {"dim": 0}),
+    ((2, 3), _counts(1, 0, 2), {"dim": 1, "output_size": 3}), ((2, 3), 2, {"dim": 0, "output_size": 4}),
+    ((2, 3, 4), _counts(3, 1, 0, 2), {"dim": -1}), ((), _counts(4), {}),
+]
+
 OPS = [
     OpInfo("view", lambda m, x, shape: x.view(*shape) if shape else x.view(shape), one(RESHAPES),
            noncontiguous=False),
@@ -107,6 +123,15 @@ OPS = [
         ((2, 3), {"reps": (0, 1)}), ((0, 2), {"reps": (2, 2)})])),
     OpInfo("tile", lambda m, x, reps: m.tile(x, reps), one([
         ((2, 3), {"reps": (2, 2)}), ((2, 3), {"reps": (2,)}), ((2, 3), {"reps": (2, 1, 3)}), ((), {"reps": (2,)})])),
+    OpInfo("repeat_interleave", lambda m, x, r, **k: (m.repeat_interleave(x, r, **k), x.repeat_interleave(r, **k)),
+           lambda r, d: [Sample([rand(r, d, s), reps], kw, name=f"{s} {reps!r} {kw}") for s, reps, kw in REPEAT_INTERLEAVE]),
+    OpInfo("repeat_interleave_int", lambda m, x, r, **k: m.repeat_interleave(x, r, **k),
+           lambda r, d: [Sample([rand(r, d, s), reps], kw, name=f"{s} {reps!r} {kw}") for s, reps, kw in
+                         REPEAT_INTERLEAVE[:3] + REPEAT_INTERLEAVE[7:9]], dtypes=("int64", "bool"), grad=False),
+    OpInfo("repeat_interleave_indices", lambda m, r, **k: m.repeat_interleave(r, **k), lambda r, d: [
+        Sample([np.array(c, dtype=d)], kw, name=f"{c} {kw}") for c, kw in (
+            ([1, 2, 3], {}), ([0, 2, 0, 1], {}), ([4], {}), ([], {}), ([0, 0], {}), ([2, 0, 3], {"output_size": 5}))],
+           dtypes=("int64", "int32"), grad=False),
     OpInfo("contiguous", lambda m, x: (x.contiguous(), x.t().contiguous(), x.T.contiguous().is_contiguous()),
            one([((3, 4), {}), ((1, 3), {})])),
     OpInfo("clone", lambda m, x: (m.clone(x), x.clone()), one([((3, 4), {}), ((), {}), ((0, 2), {})])),
