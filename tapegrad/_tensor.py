@@ -108,11 +108,25 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
+# Attributes of tapegrad's own that live in a tensor's __dict__ once set (their class defaults stand for the
+# common value, so creating a tensor writes four slots only); not user state to copy or save.
+_INTERNAL_ATTRS = frozenset({"_grad", "_output_nr", "_base", "_view_fn", "_hooks", "_post_acc_hooks"})
+
+
+def _user_attrs(t):
+    """The attributes a user set on tensor `t` (PyTorch keeps them through deepcopy and save)."""
+    d = t.__dict__
+    return {k: v for k, v in d.items() if k not in _INTERNAL_ATTRS} if d else {}
+
+
 class Tensor:
-    __slots__ = ("_data", "_rg", "_grad", "grad_fn", "_output_nr", "_version_ctr", "_base",
-                 "_view_fn", "_hooks", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_rg", "grad_fn", "_version_ctr", "__weakref__", "__dict__")
 
     __array_priority__ = 1000
+    _grad = None            # .grad of a leaf
+    _output_nr = 0          # which output of grad_fn this tensor is
+    _base = _view_fn = None  # for a view: the tensor it views, and how to redo the view on a new base
+    _hooks = None           # {key: hook} from register_hook on a leaf
     _post_acc_hooks = None  # {key: hook}, set per leaf by register_post_accumulate_grad_hook
     __array_ufunc__ = None  # NumPy operands defer to Tensor's reflected operators (np.float32(2) * t is a Tensor)
 
@@ -124,13 +138,8 @@ class Tensor:
             arr = np.asarray(arr)
         t._data = arr
         t._rg = requires_grad
-        t._grad = None
         t.grad_fn = grad_fn
-        t._output_nr = 0
         t._version_ctr = version or _Version()
-        t._base = None
-        t._view_fn = None
-        t._hooks = None
         return t
 
     def __init__(self, *args, dtype=None, device=None):
@@ -474,10 +483,11 @@ class Tensor:
         Tensor._copy_into(new, self._data.copy(), self._rg)
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
-        if self.__dict__:
+        user = _user_attrs(self)
+        if user:
             import copy
 
-            for k, v in self.__dict__.items():
+            for k, v in user.items():
                 setattr(new, k, copy.deepcopy(v, memo))
         memo[id(self)] = new
         return new
@@ -551,6 +561,7 @@ class Tensor:
 from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _function.Tensor = _engine.Tensor = Tensor
+_function._make = Tensor._make
 
 
 _NONLEAF_GRAD_WARNING = (

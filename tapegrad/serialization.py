@@ -35,7 +35,7 @@ import zipfile
 import numpy as np
 
 from . import _backend, _dtype
-from ._tensor import Size, Tensor
+from ._tensor import _INTERNAL_ATTRS, Size, Tensor, _user_attrs
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals", "safe_globals",
            "save_file", "load_file", "save_model", "load_model", "DEFAULT_PROTOCOL", "LoadEndianness",
@@ -254,7 +254,7 @@ def _set_obj_state(obj, state):
             if not isinstance(part, dict):
                 raise pickle.UnpicklingError(f"Invalid serialized state: {state!r}")
             for k, v in part.items():
-                if not isinstance(k, str) or k in Tensor.__slots__:
+                if not isinstance(k, str) or k in Tensor.__slots__ or k in _INTERNAL_ATTRS:
                     raise pickle.UnpicklingError(f"cannot set attribute {k!r} on a tensor from a checkpoint")
                 obj.__dict__[k] = v
     return obj
@@ -846,7 +846,7 @@ class _TorchPickler(pickle._Pickler):
         from .nn.parameter import Parameter
 
         hooks = collections.OrderedDict()
-        state = {k: v for k, v in t.__dict__.items()} if t.__dict__ else None
+        state = _user_attrs(t) or None
         if isinstance(t, Parameter):
             data = Tensor._make(t._data)
             if state:

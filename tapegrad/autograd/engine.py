@@ -22,11 +22,12 @@ from .function import _ANOMALY, _has_nan
 _refcount = sys.getrefcount
 
 
-def _fit(g, meta, node, i):
+def _fit(g, edge, node):
     """Reduce a broadcast gradient to its input's shape and cast it to the input's dtype."""
     if not isinstance(g, Tensor):
         g = Tensor._make(g)
-    shape, dt = meta
+    shape, dt = edge[2], edge[3]
+    i = next(k for k, e in enumerate(node._next) if e is edge)
     d = g._data
     if d.shape != shape:
         from .._ops.reduce import sum_to_shape
@@ -95,6 +96,7 @@ class _LeafSink:
         self.owned = set()  # ids of arrays handed to a leaf in this pass
 
     def add(self, leaf, g):
+        """A gradient for `leaf` (the engine inlines this for gradients coming out of nodes)."""
         k = id(leaf)
         entry = self.waiting.get(k)
         if entry is None:
@@ -102,12 +104,17 @@ class _LeafSink:
         else:
             entry[1] = entry[1] + g
         if leaf._hooks or leaf._post_acc_hooks:
-            if self.expect is None:
-                self.expect = _leaf_edge_counts(self.roots)
-            left = self.expect.get(k, 1) - 1
-            self.expect[k] = left
-            if left <= 0:
-                self.deliver(*self.waiting.pop(k))
+            self.reported(leaf)
+
+    def reported(self, leaf):
+        """One edge into a leaf with hooks has reported: deliver the leaf once all of its edges have."""
+        if self.expect is None:
+            self.expect = _leaf_edge_counts(self.roots)
+        k = id(leaf)
+        left = self.expect.get(k, 1) - 1
+        self.expect[k] = left
+        if left <= 0:
+            self.deliver(*self.waiting.pop(k))
 
     def finish(self):
         """Deliver what is left: leaves without hooks, and hooked leaves some of whose edges carried
@@ -188,13 +195,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     """Propagate `root_grads` from `roots` (tensors). With `inputs` given, return
     their gradients instead of accumulating into leaves (autograd.grad)."""
     captured = {} if inputs is not None else None
-    want_nonleaf = {}
+    want_nonleaf = None
     if inputs is not None:
-        for t in inputs:
-            if t.grad_fn is not None:
-                want_nonleaf[(id(t.grad_fn), t._output_nr)] = t
+        want_nonleaf = {(id(t.grad_fn), t._output_nr): t for t in inputs if t.grad_fn is not None} or None
     sink = _LeafSink(captured, create_graph, roots)
-    sink_add = sink.add
+    leaves = sink.waiting  # id(leaf) -> [leaf, gradient summed so far]
     pending = {}  # sequence number -> (node, its gradients so far, one per output)
     heap = []     # minus the sequence numbers in `pending`: the latest recorded node pops first
 
@@ -220,7 +225,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     _CALLBACKS.append(callbacks)
     try:
         for t, g in root_leaves:
-            sink_add(t, g)
+            sink.add(t, g)
         while heap:
             node, buf = pending.pop(-_heappop(heap))
             saved = node._saved
@@ -228,50 +233,52 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 raise RuntimeError(_FREED)
             if node._hooks is not None or node._retained is not None or want_nonleaf:
                 _node_hooks(node, buf, create_graph, want_nonleaf, captured)
-            if len(buf) > 1:
-                for i, g in enumerate(buf):
-                    if g is None and node._materialize:
-                        shape, dt = node._out_meta[i]
-                        buf[i] = Tensor._make(np.zeros(shape, dtype=dt))
-                out = node.backward(node, *buf)
-            else:
+            if len(buf) == 1:
                 out = node.backward(node, buf[0])
-            del buf
+            else:
+                if node._materialize:
+                    for i, g in enumerate(buf):
+                        if g is None:
+                            shape, dt = node._out_meta[i]
+                            buf[i] = Tensor._make(np.zeros(shape, dtype=dt))
+                out = node.backward(node, *buf)
+            nxt = node._next
             if out.__class__ is not tuple:
                 out = (out,)
-            nxt, meta = node._next, node._meta
             if len(out) != len(nxt):
-                if len(out) > len(nxt) and all(o is None for o in out[len(nxt):]):
-                    out = out[:len(nxt)]
-                else:
-                    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                       f"(expected {len(nxt)}, got {len(out)})")
+                out = _trim(node, out, nxt)
             if anomaly:
                 _check_nan(node, out)
             if saved and not retain_graph:
                 node._saved = None
-            for i, g in enumerate(out):
-                edge = nxt[i]
+            for g, edge in zip(out, nxt):
                 if edge is None or g is None:
                     continue
-                m = meta[i]
-                if g.__class__ is not Tensor or g._data.shape != m[0] or g._data.dtype != m[1]:
-                    g = _fit(g, m, node, i)
+                if g.__class__ is not Tensor or g._data.shape != edge[2] or g._data.dtype != edge[3]:
+                    g = _fit(g, edge, node)
                 child = edge[0]
-                if child is None:
-                    sink_add(edge[1], g)
+                if child is None:  # a leaf: summed here, delivered by the sink
+                    leaf = edge[1]
+                    entry = leaves.get(id(leaf))
+                    if entry is None:
+                        leaves[id(leaf)] = [leaf, g]
+                    else:
+                        entry[1] = entry[1] + g
+                    if leaf._hooks or leaf._post_acc_hooks:
+                        sink.reported(leaf)
                     continue
                 s = child._seq
                 entry = pending.get(s)
                 if entry is None:
-                    b = [None] * child._n_out
-                    pending[s] = (child, b)
+                    if child._n_out == 1:
+                        pending[s] = (child, [g])
+                        _heappush(heap, -s)
+                        continue
+                    pending[s] = entry = (child, [None] * child._n_out)
                     _heappush(heap, -s)
-                else:
-                    b = entry[1]
-                nr = edge[1]
+                b, nr = entry[1], edge[1]
                 b[nr] = g if b[nr] is None else b[nr] + g
-            out = g = None  # nothing of this node's may linger: the sink's reference counts depend on it
+            buf = out = g = None  # nothing of this node's may linger: the sink's reference counts depend on it
         sink.finish()
         for callback in callbacks:  # callbacks may queue more callbacks
             callback()
@@ -279,6 +286,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
         grad_mode.GRAD[0] = prev_mode
         _CALLBACKS.pop()
     return captured
+
+
+def _trim(node, out, nxt):
+    """Extra trailing Nones from a backward are fine (PyTorch allows them); other counts are errors."""
+    if len(out) > len(nxt) and all(o is None for o in out[len(nxt):]):
+        return out[:len(nxt)]
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {len(nxt)}, got {len(out)})")
 
 
 def _node_hooks(node, buf, create_graph, want_nonleaf, captured):

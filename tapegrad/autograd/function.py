@@ -42,8 +42,8 @@ class Function(metaclass=FunctionMeta):
     _retained = None     # {output_nr: weakref} from retain_grad
     _materialize = True  # set_materialize_grads
     # Instance attributes (set only for recorded nodes):
-    # _next: per input, None | (node, output_nr) | (None, leaf_tensor)
-    # _meta: per input, None | (shape, numpy dtype) to validate gradients against
+    # _seq: sequence number (order of recording)
+    # _next: per input, None | (node, output_nr, shape, dtype) | (None, leaf_tensor, shape, dtype)
     # _saved: saved entries, None once freed; _n_out; _hooks; _retained; _nondiff
 
     def __init__(self, *args, **kwargs):
@@ -143,7 +143,7 @@ class Function(metaclass=FunctionMeta):
             elif e[0] is None:
                 edges.append((AccumulateGrad(e[1]), 0))
             else:
-                edges.append(e)
+                edges.append(e[:2])
         return tuple(edges)
 
     @property
@@ -163,62 +163,69 @@ class Function(metaclass=FunctionMeta):
     # ---- recording ---------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
-        ctx = cls.__new__(cls)
-        record = False
-        grad_on = grad_mode.GRAD[0]
-        needs = []  # known before forward, so a forward can save only what backward will use
-        if cls._raw:
-            raw = []
+        ctx = _new(cls)
+        if not cls._raw:
+            return ctx._apply_tensors(args, kwargs)
+        raw, needs, record = [], [], False
+        if _GRAD[0]:
             for a in args:
                 if isinstance(a, Tensor):
                     raw.append(a._data)
-                    if a._rg and grad_on:
+                    if a._rg:
                         record = True
                         needs.append(True)
-                    else:
-                        needs.append(False)
+                        continue
                 else:
                     raw.append(a)
-                    needs.append(False)
-            ctx.needs_input_grad = tuple(needs)
-            out = cls.forward(ctx, *raw, **kwargs)
+                needs.append(False)
         else:
-            raw = None
             for a in args:
-                rg = isinstance(a, Tensor) and a._rg and grad_on
-                needs.append(rg)
-                record = record or rg
-            ctx.needs_input_grad = tuple(needs)
-            with grad_mode.no_grad():
-                out = cls.forward(ctx, *args, **kwargs)
-        if not record:
+                raw.append(a._data if isinstance(a, Tensor) else a)
+                needs.append(False)
+        # known before forward, so a forward can save only what backward will use
+        ctx.needs_input_grad = tuple(needs)
+        out = cls.forward(ctx, *raw, **kwargs)
+        if record:
+            return ctx._record(args, raw, out)
+        if out.__class__ is _ndarray:
+            return _make(out)
+        if out.__class__ is tuple:
+            return tuple(_wrap(o) for o in out)
+        return _wrap(out)
+
+    def _apply_tensors(self, args, kwargs):
+        """torch.autograd.Function's apply: forward on Tensors, run without recording."""
+        grad_on = _GRAD[0]
+        needs = tuple(isinstance(a, Tensor) and a._rg and grad_on for a in args)
+        self.needs_input_grad = needs
+        with grad_mode.no_grad():
+            out = type(self).forward(self, *args, **kwargs)
+        if True not in needs:
             if out.__class__ is tuple:
                 return tuple(_wrap(o) for o in out)
             return _wrap(out)
-        return ctx._record(args, raw, out)
+        return self._record(args, None, out)
 
     def _record(self, args, raw, out):
-        nxt, meta = [], []
+        nxt = []
         for a, need in zip(args, self.needs_input_grad):
             if need:
-                fn = a.grad_fn
-                nxt.append((fn, a._output_nr) if fn is not None else (None, a))
-                d = a._data
-                meta.append((d.shape, d.dtype))
+                fn, x = a.grad_fn, a._data
+                # (producer node, its output number) or (None, the leaf); then the shape and dtype a
+                # gradient for this input must have
+                nxt.append((fn, a._output_nr, x.shape, x.dtype) if fn is not None else (None, a, x.shape, x.dtype))
             else:
                 nxt.append(None)
-                meta.append(None)
         d = self.__dict__
         d["_seq"] = _next_seq()  # consumers are recorded after their producers: the engine's order
         d["_next"] = nxt
-        d["_meta"] = meta
         if out.__class__ is not tuple:
             arr = out._data if isinstance(out, Tensor) else out
             d["_n_out"] = 1
             if arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
-                result = Tensor._make(arr, True, self)
+                result = _make(arr, True, self)
             else:
-                result = Tensor._make(arr)
+                result = _make(arr)
             outs = results = None
         else:
             outs = out
@@ -232,7 +239,7 @@ class Function(metaclass=FunctionMeta):
                     continue
                 arr = o._data if isinstance(o, Tensor) else o
                 differentiable = id(o) not in nondiff and _is_float(arr)
-                t = Tensor._make(arr, differentiable, self if differentiable else None)
+                t = _make(arr, differentiable, self if differentiable else None)
                 t._output_nr = i
                 results.append(t)
             result = tuple(results)
@@ -309,7 +316,9 @@ def _wrap(o):
 
 
 _ndarray = np.ndarray
-Tensor = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
+_new = object.__new__
+_GRAD = grad_mode.GRAD
+Tensor = _make = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
 
 
 class _AnomalyMode:
