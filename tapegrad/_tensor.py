@@ -382,7 +382,8 @@ class Tensor:
         if gradient is None and inputs is None and self.grad_fn is not None and d.size == 1 and \
                 d.dtype.kind == "f" and d.__class__ is np.ndarray:
             # the common case, loss.backward(), without the general argument handling
-            seed = Tensor._make(np.ones(d.shape, dtype=d.dtype))
+            one = np.array(1, dtype=d.dtype)  # np.ones is Python-level and costs four times as much
+            seed = Tensor._make(one if d.ndim == 0 else one.reshape(d.shape))
             _engine.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
             return
         from .autograd import backward

@@ -45,6 +45,12 @@ def _expand_back(g, shape, axes, keepdim):
     """Broadcast a reduced gradient back to the input's shape."""
     if not grad_mode.GRAD[0]:  # no graph of the backward wanted: work on the arrays
         d = g._data
+        if axes is None and d.ndim == 0 and d.__class__ is np.ndarray:  # a full reduction (loss.sum())
+            out = np.empty(shape, d.dtype)
+            if out.size > 65536:
+                return Tensor._make(np.broadcast_to(d, shape))  # large: a read-only broadcast view, no copy
+            out.fill(d)
+            return Tensor._make(out)
         if not keepdim and d.ndim != len(shape):
             d = d.reshape(_kept_shape(shape, axes))
         if d.size * _numel(shape, axes) > 65536:
@@ -100,6 +106,8 @@ def _sum_dtype(x, dtype):
 
 @tensor_method
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
+    if dim is None and axis is None and dtype is None and input._data.dtype.kind in "fc":
+        return Sum.apply(input, None, keepdim, None)  # the common loss.sum(): nothing to normalise
     if axis is not None:
         dim = axis
     axes = _dims(dim, input._data.ndim, "sum")

@@ -83,95 +83,62 @@ def _leaf_edge_counts(roots):
     return counts
 
 
-class _LeafSink:
-    """Collects the gradients reaching leaves, and delivers each leaf's sum into its .grad
-    (or, for autograd.grad, into `captured`)."""
+def _deliver(leaf, g, captured, create_graph):
+    """A leaf's summed gradient: its hooks, then accumulation into .grad (PyTorch's AccumulateGrad)
+    or capture for autograd.grad; then its post-accumulate-grad hooks."""
+    hooks = leaf._hooks
+    if hooks:
+        for h in list(hooks.values()):
+            r = h(g)
+            if r is not None:
+                g = r
+    if captured is not None:
+        captured[id(leaf)] = (leaf, g)
+        return
+    old = leaf._grad  # the slot itself: shapes and dtypes were checked on the way
+    if create_graph:
+        leaf._grad = g if old is None else old + g
+    else:
+        _accumulate(leaf, old, g, g._data.copy() if old is None else g._data)
+    post = leaf._post_acc_hooks
+    if post:
+        for h in list(post.values()):
+            h(leaf)
 
-    __slots__ = ("captured", "create_graph", "roots", "waiting", "expect", "owned")
 
-    def __init__(self, captured, create_graph, roots):
-        self.captured, self.create_graph, self.roots = captured, create_graph, roots
-        self.waiting = {}   # id(leaf) -> [leaf, gradient summed so far]
-        self.expect = None  # id(leaf) -> edges not yet reported, for leaves with hooks (computed on demand)
-        self.owned = set()  # ids of arrays handed to a leaf in this pass
+def _accumulate(leaf, old, g, arr):
+    """.grad += g without a graph; `arr` is g's array, or a copy of it that .grad may own."""
+    if old is None:
+        leaf._grad = Tensor._make(arr)
+    elif old.grad_fn is None and old._data.shape == arr.shape and old._data.flags.writeable:
+        old._data += arr
+        old._version_ctr.v += 1
+    else:
+        leaf._grad = old + g
 
-    def add(self, leaf, g):
-        """A gradient for `leaf` (the engine inlines this for gradients coming out of nodes)."""
-        k = id(leaf)
-        entry = self.waiting.get(k)
-        if entry is None:
-            self.waiting[k] = [leaf, g]
-        else:
-            entry[1] = entry[1] + g
-        if leaf._hooks or leaf._post_acc_hooks:
-            self.reported(leaf)
 
-    def reported(self, leaf):
-        """One edge into a leaf with hooks has reported: deliver the leaf once all of its edges have."""
-        if self.expect is None:
-            self.expect = _leaf_edge_counts(self.roots)
+def _writeable_contiguous(arr):
+    flags = arr.flags
+    return flags.writeable and flags.c_contiguous
+
+
+class _HookedLeaves:
+    """Leaves with hooks are delivered as soon as every edge into them has reported (their counts come
+    from one traversal of the graph, made only when such a leaf is met)."""
+
+    __slots__ = ("expect",)
+
+    def __init__(self, roots):
+        self.expect = _leaf_edge_counts(roots)
+
+    def complete(self, leaf):
         k = id(leaf)
         left = self.expect.get(k, 1) - 1
         self.expect[k] = left
-        if left <= 0:
-            self.deliver(*self.waiting.pop(k))
+        return left <= 0
 
-    def finish(self):
-        """Deliver what is left: leaves without hooks, and hooked leaves some of whose edges carried
-        no gradient."""
-        waiting = self.waiting
-        while waiting:
-            _, entry = waiting.popitem()
-            self.deliver(*entry)
-            del entry
 
-    def deliver(self, leaf, g):
-        hooks = leaf._hooks
-        if hooks:
-            for h in list(hooks.values()):
-                r = h(g)
-                if r is not None:
-                    g = r
-        captured = self.captured
-        if captured is not None:
-            captured[id(leaf)] = (leaf, g)
-            return
-        if self.create_graph:
-            old = leaf._grad
-            leaf._grad = g if old is None else old + g
-        else:
-            self._accumulate(leaf, g)
-        post = leaf._post_acc_hooks
-        if post:
-            for h in list(post.values()):
-                h(leaf)
-
-    def _accumulate(self, leaf, g):
-        old = leaf._grad  # the slot itself: shapes and dtypes were checked by _fit
-        arr = g._data
-        if old is None:
-            leaf._grad = Tensor._make(arr if self._stealable(g, arr) else arr.copy())
-        elif old.grad_fn is None and old._data.shape == arr.shape and old._data.flags.writeable:
-            old._data += arr
-            old._version_ctr.v += 1
-        else:
-            leaf._grad = old + g
-
-    def _stealable(self, g, arr):
-        """Whether `arr` may become a leaf's .grad as it is: a writeable contiguous array that nothing
-        but `g` holds (PyTorch steals a gradient whose use count is 1; anything else is copied, so
-        .grad never aliases a user's tensor, another leaf's .grad or a pending gradient)."""
-        # references to g: finish()'s entry list and deliver's argument, this call's argument, getrefcount's
-        # argument (deliver's hooks may have replaced g by their own result: then one fewer)
-        if arr.__class__ is not np.ndarray or arr.base is not None or _refcount(arr) != 4:
-            return False
-        if _refcount(g) > 5 or id(arr) in self.owned:
-            return False
-        flags = arr.flags
-        if not (flags.writeable and flags.c_contiguous):
-            return False
-        self.owned.add(id(arr))
-        return True
+_ndarray = np.ndarray
 
 
 _CALLBACKS = []  # one list per running backward (innermost last)
@@ -194,22 +161,25 @@ _FREED = ("Trying to backward through the graph a second time (or directly acces
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     """Propagate `root_grads` from `roots` (tensors). With `inputs` given, return
     their gradients instead of accumulating into leaves (autograd.grad)."""
-    captured = {} if inputs is not None else None
-    want_nonleaf = None
+    captured = want_nonleaf = None
     if inputs is not None:
+        captured = {}
         want_nonleaf = {(id(t.grad_fn), t._output_nr): t for t in inputs if t.grad_fn is not None} or None
-    sink = _LeafSink(captured, create_graph, roots)
-    leaves = sink.waiting  # id(leaf) -> [leaf, gradient summed so far]
-    pending = {}  # sequence number -> (node, its gradients so far, one per output)
-    heap = []     # minus the sequence numbers in `pending`: the latest recorded node pops first
+    leaves = {}    # id(leaf) -> [leaf, the sum of its gradients so far]
+    hooked = None  # _HookedLeaves, once a leaf with hooks is met
+    pending = {}   # sequence number -> (node, its gradients so far, one per output)
+    heap = []      # minus the sequence numbers in `pending`: the latest recorded node pops first
 
-    root_leaves = []
     for t, g in zip(roots, root_grads):
         fn = t.grad_fn
         if fn is None:
             if not t._rg:
                 raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-            root_leaves.append((t, g))
+            entry = leaves.get(id(t))
+            if entry is None:
+                leaves[id(t)] = [t, g]
+            else:
+                entry[1] = entry[1] + g
             continue
         entry = pending.get(fn._seq)
         if entry is None:
@@ -224,8 +194,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     callbacks = []  # queue_callback's, run when this backward has finished
     _CALLBACKS.append(callbacks)
     try:
-        for t, g in root_leaves:
-            sink.add(t, g)
         while heap:
             node, buf = pending.pop(-_heappop(heap))
             saved = node._saved
@@ -257,15 +225,18 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 if g.__class__ is not Tensor or g._data.shape != edge[2] or g._data.dtype != edge[3]:
                     g = _fit(g, edge, node)
                 child = edge[0]
-                if child is None:  # a leaf: summed here, delivered by the sink
+                if child is None:  # a leaf: summed here, delivered below (or once complete, if it has hooks)
                     leaf = edge[1]
                     entry = leaves.get(id(leaf))
                     if entry is None:
                         leaves[id(leaf)] = [leaf, g]
                     else:
-                        entry[1] = entry[1] + g
+                        entry[1] = _sum(entry[1], g, create_graph)
                     if leaf._hooks or leaf._post_acc_hooks:
-                        sink.reported(leaf)
+                        if hooked is None:
+                            hooked = _HookedLeaves(roots)
+                        if hooked.complete(leaf):
+                            _deliver(*leaves.pop(id(leaf)), captured, create_graph)
                     continue
                 s = child._seq
                 entry = pending.get(s)
@@ -277,15 +248,38 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     pending[s] = entry = (child, [None] * child._n_out)
                     _heappush(heap, -s)
                 b, nr = entry[1], edge[1]
-                b[nr] = g if b[nr] is None else b[nr] + g
-            buf = out = g = None  # nothing of this node's may linger: the sink's reference counts depend on it
-        sink.finish()
+                b[nr] = g if b[nr] is None else _sum(b[nr], g, create_graph)
+        buf = out = g = entry = None  # no reference of the engine's may linger: the steal below counts them
+        # the leaves left: those without hooks, and hooked ones some of whose edges carried no gradient
+        plain = captured is None and not create_graph
+        while leaves:
+            leaf, g = leaves.popitem()[1]
+            if plain and not (leaf._hooks or leaf._post_acc_hooks):
+                arr, old = g._data, leaf._grad
+                # .grad takes the array itself (PyTorch steals a gradient whose use count is 1) only when
+                # nothing else can see it: references to g are `g` and getrefcount's argument; to the array,
+                # g._data, `arr` and the argument. Else a copy: .grad never aliases a user's tensor, a view or
+                # another leaf's .grad.
+                if old is None and not (arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
+                                        _refcount(arr) == 3 and _writeable_contiguous(arr)):
+                    arr = arr.copy()
+                _accumulate(leaf, old, g, arr)
+            else:
+                _deliver(leaf, g, captured, create_graph)
         for callback in callbacks:  # callbacks may queue more callbacks
             callback()
     finally:
         grad_mode.GRAD[0] = prev_mode
         _CALLBACKS.pop()
     return captured
+
+
+def _sum(a, b, create_graph):
+    """Two gradients for the same input (same shape and dtype, checked on the way): on the arrays,
+    unless the backward itself is being recorded."""
+    if create_graph:
+        return a + b
+    return Tensor._make(a._data + b._data)
 
 
 def _trim(node, out, nxt):

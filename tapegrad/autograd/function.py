@@ -166,6 +166,16 @@ class Function(metaclass=FunctionMeta):
         ctx = _new(cls)
         if not cls._raw:
             return ctx._apply_tensors(args, kwargs)
+        if len(args) == 2:  # the binary operators, the commonest case, without the loops below
+            a, b = args
+            if isinstance(a, Tensor) and isinstance(b, Tensor):
+                raw = (a._data, b._data)
+                if _GRAD[0] and (a._rg or b._rg):
+                    ctx.needs_input_grad = (a._rg, b._rg)
+                    return ctx._record(args, raw, cls.forward(ctx, *raw, **kwargs))
+                ctx.needs_input_grad = (False, False)
+                out = cls.forward(ctx, *raw, **kwargs)
+                return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
         raw, needs, record = [], [], False
         if _GRAD[0]:
             for a in args:
@@ -187,11 +197,7 @@ class Function(metaclass=FunctionMeta):
         out = cls.forward(ctx, *raw, **kwargs)
         if record:
             return ctx._record(args, raw, out)
-        if out.__class__ is _ndarray:
-            return _make(out)
-        if out.__class__ is tuple:
-            return tuple(_wrap(o) for o in out)
-        return _wrap(out)
+        return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
 
     def _apply_tensors(self, args, kwargs):
         """torch.autograd.Function's apply: forward on Tensors, run without recording."""
@@ -201,9 +207,7 @@ class Function(metaclass=FunctionMeta):
         with grad_mode.no_grad():
             out = type(self).forward(self, *args, **kwargs)
         if True not in needs:
-            if out.__class__ is tuple:
-                return tuple(_wrap(o) for o in out)
-            return _wrap(out)
+            return _wrap_all(out)
         return self._record(args, None, out)
 
     def _record(self, args, raw, out):
@@ -305,6 +309,13 @@ def _out_meta(o):
 
 def _is_float(arr):
     return arr.dtype.kind in _FLOAT_KINDS or arr.dtype.name == "bfloat16"
+
+
+def _wrap_all(out):
+    """An unrecorded forward's result (an array, a tuple of them, or Tensors) as Tensors."""
+    if out.__class__ is tuple:
+        return tuple(_wrap(o) for o in out)
+    return _wrap(out)
 
 
 def _wrap(o):
