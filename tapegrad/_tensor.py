@@ -120,7 +120,7 @@ def _user_attrs(t):
 
 
 class Tensor:
-    __slots__ = ("_data", "_rg", "grad_fn", "_version_ctr", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_rg", "grad_fn", "_vc", "__weakref__", "__dict__")
 
     __array_priority__ = 1000
     _grad = None            # .grad of a leaf
@@ -139,8 +139,20 @@ class Tensor:
         t._data = arr
         t._rg = requires_grad
         t.grad_fn = grad_fn
-        t._version_ctr = version or _Version()
+        t._vc = version  # None until asked for: most tensors are never written in place nor saved
         return t
+
+    @property
+    def _version_ctr(self):
+        """The version counter shared with views, made on first use."""
+        c = self._vc
+        if c is None:
+            c = self._vc = _Version()
+        return c
+
+    @_version_ctr.setter
+    def _version_ctr(self, counter):
+        self._vc = counter
 
     def __init__(self, *args, dtype=None, device=None):
         # the legacy constructor: torch.Tensor(2, 3) or torch.Tensor([1, 2])
@@ -562,7 +574,7 @@ class Tensor:
 from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _function.Tensor = _engine.Tensor = Tensor
-_function._make = Tensor._make
+_function._make, _function._Version = Tensor._make, _Version
 
 
 _NONLEAF_GRAD_WARNING = (

@@ -189,7 +189,7 @@ class Mul(Function):
     def forward(ctx, a, b):
         # keep only what backward will use: x * 2 keeps no reference to x, as in PyTorch
         need = ctx.needs_input_grad
-        ctx.save_for_backward(a if need[1] else None, b if need[0] else None)
+        ctx._to_save = (a if need[1] else None, b if need[0] else None)  # save_for_backward, without the call
         try:
             return a * b
         except ValueError as exc:
@@ -199,7 +199,7 @@ class Mul(Function):
     def backward(ctx, g):
         need = ctx.needs_input_grad
         if not _GRAD[0]:
-            a, b = ctx.saved_arrays
+            a, b = ctx.saved_arrays2
             gd = g._data
             return (_T(gd * b) if need[0] else None), (_T(gd * a) if need[1] else None)
         a, b = ctx.saved_tensors
@@ -261,8 +261,9 @@ class Pow(Function):
 def add(input, other, *, alpha=1, out=None):
     if alpha != 1:
         other = mul(other, alpha)
-    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
-        return _out(Add.apply(input, other), out)
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        r = Add.apply(input, other)
+        return r if out is None else _out(r, out)
     a, b = _promote(input, other, "add")
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -283,8 +284,9 @@ def sub(input, other, *, alpha=1, out=None):
         _bool_sub_error(input, other)
     if alpha != 1:
         other = mul(other, alpha)
-    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
-        return _out(Sub.apply(input, other), out)
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        r = Sub.apply(input, other)
+        return r if out is None else _out(r, out)
     a, b = _promote(input, other, "sub")
     return _out(Sub.apply(a, b), out)
 
@@ -311,8 +313,9 @@ def _rsub(self, other):
 
 @tensor_method("mul", "__mul__", "__rmul__", "multiply")
 def mul(input, other, *, out=None):
-    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype == other._data.dtype:
-        return _out(Mul.apply(input, other), out)
+    if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        r = Mul.apply(input, other)
+        return r if out is None else _out(r, out)
     a, b = _promote(input, other, "mul")
     if not isinstance(a, Tensor):
         a, b = b, a

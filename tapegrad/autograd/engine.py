@@ -222,7 +222,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             for g, edge in zip(out, nxt):
                 if edge is None or g is None:
                     continue
-                if g.__class__ is not Tensor or g._data.shape != edge[2] or g._data.dtype != edge[3]:
+                if g.__class__ is not Tensor or (gd := g._data).shape != edge[2] or (
+                        gd.dtype is not edge[3] and gd.dtype != edge[3]):
                     g = _fit(g, edge, node)
                 child = edge[0]
                 if child is None:  # a leaf: summed here, delivered below (or once complete, if it has hooks)
@@ -260,10 +261,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 # nothing else can see it: references to g are `g` and getrefcount's argument; to the array,
                 # g._data, `arr` and the argument. Else a copy: .grad never aliases a user's tensor, a view or
                 # another leaf's .grad.
-                if old is None and not (arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
-                                        _refcount(arr) == 3 and _writeable_contiguous(arr)):
-                    arr = arr.copy()
-                _accumulate(leaf, old, g, arr)
+                if old is None:
+                    if not (arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
+                            _refcount(arr) == 3 and _writeable_contiguous(arr)):
+                        arr = arr.copy()
+                    leaf._grad = Tensor._make(arr)
+                else:
+                    _accumulate(leaf, old, g, arr)
             else:
                 _deliver(leaf, g, captured, create_graph)
         for callback in callbacks:  # callbacks may queue more callbacks

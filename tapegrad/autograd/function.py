@@ -98,6 +98,19 @@ class Function(metaclass=FunctionMeta):
             out.append(arr)
         return out
 
+    @property
+    def saved_arrays2(self):
+        """saved_arrays for a forward that saved exactly two values, unrolled (binary operators)."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        (ta, a, ca, va, na), (tb, b, cb, vb, nb) = saved
+        if ca is not None and ca.v != va:
+            self._raise_modified(a, ca.v, va, na, ta)
+        if cb is not None and cb.v != vb:
+            self._raise_modified(b, cb.v, vb, nb, tb)
+        return a, b
+
     def _raise_modified(self, arr, now, expected, out_nr, tensor=None):
         """PyTorch's message: the modified value, the node that produced it, both versions."""
         from .._tensor import _type_name
@@ -226,8 +239,11 @@ class Function(metaclass=FunctionMeta):
         if out.__class__ is not tuple:
             arr = out._data if isinstance(out, Tensor) else out
             d["_n_out"] = 1
-            if arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
-                result = _make(arr, True, self)
+            if arr.__class__ is _ndarray and arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
+                result = _new(Tensor)  # Tensor._make(arr, True, self), inlined: this runs for every recorded op
+                result._data, result._rg, result.grad_fn, result._vc = arr, True, self, None
+            elif _is_float(arr) and "_nondiff_ids" not in d:
+                result = _make(arr, True, self)  # NumPy scalars become 0-d arrays; CuPy arrays stay
             else:
                 result = _make(arr)
             outs = results = None
@@ -256,7 +272,9 @@ class Function(metaclass=FunctionMeta):
                 # the common case first: the forward saved one of its tensor inputs
                 for a, r in zip(args, raw or args):
                     if item is r and a.__class__ is Tensor:
-                        c = a._version_ctr
+                        c = a._vc
+                        if c is None:
+                            c = a._vc = _Version()
                         saved.append((a, r, c, c.v, -1))
                         break
                 else:
@@ -329,7 +347,7 @@ def _wrap(o):
 _ndarray = np.ndarray
 _new = object.__new__
 _GRAD = grad_mode.GRAD
-Tensor = _make = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
+Tensor = _make = _Version = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
 
 
 class _AnomalyMode:
