@@ -391,11 +391,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         d = self._data
-        if gradient is None and inputs is None and self.grad_fn is not None and d.size == 1 and \
-                d.dtype.kind == "f" and d.__class__ is np.ndarray:
+        if gradient is None and inputs is None and d.__class__ is np.ndarray and d.ndim == 0 and \
+                self.grad_fn is not None and d.dtype.kind == "f":
             # the common case, loss.backward(), without the general argument handling
-            one = np.array(1, dtype=d.dtype)  # np.ones is Python-level and costs four times as much
-            seed = Tensor._make(one if d.ndim == 0 else one.reshape(d.shape))
+            seed = Tensor._make(np.array(1, dtype=d.dtype))  # np.ones is Python-level: four times the cost
             _engine.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
             return
         from .autograd import backward
@@ -574,7 +573,8 @@ class Tensor:
 from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _function.Tensor = _engine.Tensor = Tensor
-_function._make, _function._Version = Tensor._make, _Version
+_function._make = _engine._make = Tensor._make
+_function._Version = _Version
 
 
 _NONLEAF_GRAD_WARNING = (

@@ -63,7 +63,7 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
-_add_reduce = np.add.reduce
+_add_reduce, _asarray = np.add.reduce, np.asarray
 
 
 def _np_axis(axes):
@@ -89,14 +89,18 @@ def _const(arr):
 
 # ---------------------------------------------------------------- sum / mean
 class Sum(Function):
+    _unary = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return _add_reduce(x, _np_axis(axes), np_dtype, None, keepdim)  # x.sum's own ufunc, called directly
+        if axes is None:  # x.sum's own ufunc, called directly; a full sum gives a NumPy scalar: make it 0-d
+            return _asarray(_add_reduce(x, None, np_dtype, None, keepdim))
+        return _add_reduce(x, _np_axis(axes), np_dtype, None, keepdim)
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 def _sum_dtype(x, dtype):
@@ -125,17 +129,21 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 class Mean(Function):
+    _unary = True
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         n = _numel(x.shape, axes)
         ctx.shape, ctx.axes, ctx.keepdim, ctx.n = x.shape, axes, keepdim, n
-        out = x.sum(axis=_np_axis(axes), keepdims=keepdim, dtype=np_dtype)
+        out = _add_reduce(x, _np_axis(axes), np_dtype, None, keepdim)
+        if n:
+            return out / out.dtype.type(n)
         with np.errstate(**_QUIET):
             return out / out.dtype.type(n)  # the mean of nothing is nan, as in PyTorch
 
     @staticmethod
     def backward(ctx, g):
-        return _expand_back(g / ctx.n if ctx.n else g, ctx.shape, ctx.axes, ctx.keepdim), None, None, None
+        return _expand_back(g / ctx.n if ctx.n else g, ctx.shape, ctx.axes, ctx.keepdim)
 
 
 @tensor_method

@@ -139,6 +139,7 @@ class _HookedLeaves:
 
 
 _ndarray = np.ndarray
+_make = None  # Tensor._make, bound by tapegrad._tensor
 
 
 _CALLBACKS = []  # one list per running backward (innermost last)
@@ -232,7 +233,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     if entry is None:
                         leaves[id(leaf)] = [leaf, g]
                     else:
-                        entry[1] = _sum(entry[1], g, create_graph)
+                        entry[1] = entry[1] + g if create_graph else _make(entry[1]._data + g._data)
                     if leaf._hooks or leaf._post_acc_hooks:
                         if hooked is None:
                             hooked = _HookedLeaves(roots)
@@ -249,7 +250,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     pending[s] = entry = (child, [None] * child._n_out)
                     _heappush(heap, -s)
                 b, nr = entry[1], edge[1]
-                b[nr] = g if b[nr] is None else _sum(b[nr], g, create_graph)
+                b[nr] = g if b[nr] is None else b[nr] + g if create_graph else _make(b[nr]._data + g._data)
         buf = out = g = entry = None  # no reference of the engine's may linger: the steal below counts them
         # the leaves left: those without hooks, and hooked ones some of whose edges carried no gradient
         plain = captured is None and not create_graph
@@ -265,9 +266,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     if not (arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
                             _refcount(arr) == 3 and _writeable_contiguous(arr)):
                         arr = arr.copy()
-                    leaf._grad = Tensor._make(arr)
+                    leaf._grad = _make(arr)
+                elif old.grad_fn is None and (od := old._data).shape == arr.shape and od.flags.writeable:
+                    od += arr  # accumulate in place, as PyTorch does (gradient accumulation over steps)
+                    old._version_ctr.v += 1
                 else:
-                    _accumulate(leaf, old, g, arr)
+                    leaf._grad = old + g
             else:
                 _deliver(leaf, g, captured, create_graph)
         for callback in callbacks:  # callbacks may queue more callbacks
@@ -276,14 +280,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
         grad_mode.GRAD[0] = prev_mode
         _CALLBACKS.pop()
     return captured
-
-
-def _sum(a, b, create_graph):
-    """Two gradients for the same input (same shape and dtype, checked on the way): on the arrays,
-    unless the backward itself is being recorded."""
-    if create_graph:
-        return a + b
-    return Tensor._make(a._data + b._data)
 
 
 def _trim(node, out, nxt):
@@ -317,4 +313,4 @@ def _node_hooks(node, buf, create_graph, want_nonleaf, captured):
                 captured[id(t)] = (t, buf[nr])
 
 
-Tensor = None  # bound by tapegrad._tensor once the class exists
+Tensor = None  # bound by tapegrad._tensor once the class exists (and _make with it)

@@ -36,6 +36,7 @@ class Function(metaclass=FunctionMeta):
     """Base class of operators and of user-defined autograd functions."""
 
     _raw = True
+    _unary = False       # True: only the first argument may be a Tensor (the rest are options)
     # Defaults, overridden per node when set:
     _saved = ()          # saved entries; None once freed by backward
     _hooks = None        # {(output_nr, key): hook} from Tensor.register_hook on a non-leaf
@@ -189,6 +190,15 @@ class Function(metaclass=FunctionMeta):
                 ctx.needs_input_grad = (False, False)
                 out = cls.forward(ctx, *raw, **kwargs)
                 return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
+        if cls._unary:  # one Tensor, then options: no loops
+            a = args[0]
+            raw = (a._data,) + args[1:]
+            if _GRAD[0] and a._rg:
+                ctx.needs_input_grad = _FIRST_ONLY[len(args)]
+                return ctx._record(args, raw, cls.forward(ctx, *raw, **kwargs))
+            ctx.needs_input_grad = _NONE_OF[len(args)]
+            out = cls.forward(ctx, *raw, **kwargs)
+            return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
         raw, needs, record = [], [], False
         if _GRAD[0]:
             for a in args:
@@ -224,15 +234,14 @@ class Function(metaclass=FunctionMeta):
         return self._record(args, None, out)
 
     def _record(self, args, raw, out):
-        nxt = []
-        for a, need in zip(args, self.needs_input_grad):
-            if need:
-                fn, x = a.grad_fn, a._data
-                # (producer node, its output number) or (None, the leaf); then the shape and dtype a
-                # gradient for this input must have
-                nxt.append((fn, a._output_nr, x.shape, x.dtype) if fn is not None else (None, a, x.shape, x.dtype))
-            else:
-                nxt.append(None)
+        if self._unary:  # one edge: the options after the Tensor are not inputs of the graph
+            args = args[:1]
+            nxt = [_edge(args[0])]
+        elif len(args) == 2:
+            na, nb = self.needs_input_grad
+            nxt = [_edge(args[0]) if na else None, _edge(args[1]) if nb else None]
+        else:
+            nxt = [_edge(a) if need else None for a, need in zip(args, self.needs_input_grad)]
         d = self.__dict__
         d["_seq"] = _next_seq()  # consumers are recorded after their producers: the engine's order
         d["_next"] = nxt
@@ -327,6 +336,18 @@ def _out_meta(o):
 
 def _is_float(arr):
     return arr.dtype.kind in _FLOAT_KINDS or arr.dtype.name == "bfloat16"
+
+
+def _edge(a):
+    """The edge to input `a`: (producer node, its output number) or (None, the leaf), followed by the
+    shape and dtype a gradient for this input must have."""
+    fn, x = a.grad_fn, a._data
+    return (fn, a._output_nr, x.shape, x.dtype) if fn is not None else (None, a, x.shape, x.dtype)
+
+
+_FIRST_ONLY = [(True,) + (False,) * k for k in range(-1, 16)]  # needs_input_grad of a recorded unary op, by arity
+_FIRST_ONLY[0] = ()
+_NONE_OF = [(False,) * k for k in range(16)]
 
 
 def _wrap_all(out):
