@@ -168,10 +168,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
         want_nonleaf = {(id(t.grad_fn), t._output_nr): t for t in inputs if t.grad_fn is not None} or None
     leaves = {}    # id(leaf) -> [leaf, the sum of its gradients so far]
     hooked = None  # _HookedLeaves, once a leaf with hooks is met
-    pending = {}   # sequence number -> (node, its gradients so far, one per output)
-    heap = []      # minus the sequence numbers in `pending`: the latest recorded node pops first
-
-    for t, g in zip(roots, root_grads):
+    fn = roots[0].grad_fn if roots else None
+    if len(roots) == 1 and fn is not None and fn._n_out == 1:  # loss.backward()
+        pending = {fn._seq: (fn, [root_grads[0]])}  # sequence number -> (node, its gradients so far, per output)
+        heap = [-fn._seq]  # minus the sequence numbers in `pending`: the latest recorded node pops first
+        roots_left = ()
+    else:
+        pending, heap, roots_left = {}, [], zip(roots, root_grads)
+    for t, g in roots_left:
         fn = t.grad_fn
         if fn is None:
             if not t._rg:
