@@ -91,6 +91,9 @@ def _const(arr):
 class Sum(Function):
     _unary = True
 
+    def name(self):  # PyTorch's two overloads, sum() and sum(dim)
+        return "SumBackward0" if self.__dict__.get("axes") is None else "SumBackward1"
+
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
@@ -130,6 +133,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 class Mean(Function):
     _unary = True
+
+    def name(self):  # PyTorch's two overloads, mean() and mean(dim)
+        return "MeanBackward0" if self.__dict__.get("axes") is None else "MeanBackward1"
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
