@@ -6,6 +6,12 @@
 Each framework runs in its own subprocess (same data, same thread count) so that its peak
 resident memory can be read with resource.getrusage. Training images: MNIST's training set if
 present at --data, else its test set (10000 images, cycled), else synthetic random images.
+
+By default tapegrad runs as any program would: its first convolution engages its own thread pool
+(OpenBLAS single-threaded, convolution, pooling and large products split over tapegrad's threads;
+see tapegrad/_threads.py). --blas-threads N (N > 1) gives OpenBLAS N threads again after the warm-up
+steps, which makes tapegrad leave the products to OpenBLAS's threads and split nothing itself: the
+path of earlier versions, for comparison.
 """
 import argparse
 import gzip
@@ -51,15 +57,6 @@ def worker(framework, steps, batch, threads, data_dir, blas_threads=None):
         sys.path.insert(0, ROOT)
         import tapegrad as torch
     torch.set_num_threads(threads)
-    if framework == "tapegrad" and blas_threads is not None and blas_threads != threads:
-        # one thread pool instead of two: OpenBLAS single-threaded, tapegrad's conv/pool/GEMM chunks on
-        # its own intra-op threads (OpenBLAS workers spin after each call and fight those threads)
-        from tapegrad import _threads
-
-        ob = _threads._openblas()
-        if ob is None:
-            raise SystemExit("--blas-threads needs the OpenBLAS bundled with NumPy")
-        ob[0](blas_threads)
     nn, F = torch.nn, torch.nn.functional
 
     class Flattener(nn.Module):
@@ -90,8 +87,15 @@ def worker(framework, steps, batch, threads, data_dir, blas_threads=None):
         optimizer.step()
         return loss
 
-    for i in range(min(3, steps)):  # warm-up (allocator, BLAS threads)
+    for i in range(min(3, steps)):  # warm-up (allocator, thread pools)
         step(i)
+    if framework == "tapegrad" and blas_threads is not None:
+        from tapegrad import _threads
+
+        ob = _threads._openblas()
+        if ob is None:
+            raise SystemExit("--blas-threads needs the OpenBLAS bundled with NumPy")
+        ob[0](blas_threads)
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     blocks, tb = [], t0          # per 10-step block: the fastest block shows the speed without interference
@@ -108,7 +112,13 @@ def worker(framework, steps, batch, threads, data_dir, blas_threads=None):
     seconds = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
-    print(json.dumps({"framework": framework, "seconds": seconds, "cpu_seconds": cpu, "steps": steps,
+    pool = ""
+    if framework == "tapegrad":
+        from tapegrad import _threads
+
+        pool = "tapegrad's pool, OpenBLAS 1 thread" if _threads.intraop_threads() > 1 else \
+            f"OpenBLAS {_threads.blas_threads()} threads, no tapegrad split"
+    print(json.dumps({"framework": framework, "seconds": seconds, "cpu_seconds": cpu, "steps": steps, "pool": pool,
                       "best_block": min(blocks) if blocks else seconds / steps,
                       "loss": sum(last) / len(last), "peak_rss_mb": r1.ru_maxrss / 1024, "data": source}))
 
@@ -120,8 +130,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data", default="/work/shared/data/mnist", help="folder with MNIST idx .gz files")
     ap.add_argument("--only", choices=["torch", "tapegrad"], help="run one framework")
-    ap.add_argument("--blas-threads", type=int, help="tapegrad only: OpenBLAS threads, if not --threads "
-                    "(1 = conv/pool/GEMM work split over tapegrad's own --threads threads only)")
+    ap.add_argument("--blas-threads", type=int, help="tapegrad only: give OpenBLAS this many threads after the "
+                    "warm-up (N > 1: OpenBLAS's threads do the products and tapegrad splits nothing, the path of "
+                    "earlier versions; 1: the default)")
     ap.add_argument("--worker", choices=["torch", "tapegrad"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -142,7 +153,7 @@ def main():
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results[fw] = r
         per_epoch = r["seconds"] / r["steps"] * (60000 / args.batch)
-        blas = f", OpenBLAS {args.blas_threads}" if fw == "tapegrad" and args.blas_threads is not None else ""
+        blas = f"; {r['pool']}" if r.get("pool") else ""
         print(f"{fw:9s} {per_epoch:6.2f} s/epoch ({1000 * r['seconds'] / r['steps']:.1f} ms/step over {r['steps']} "
               f"steps, fastest 10-step block {1000 * r['best_block']:.1f} ms/step; CPU {r['cpu_seconds'] / r['seconds']:.2f} "
               f"cores busy), peak RSS {r['peak_rss_mb']:.0f} MB, mean loss of the last 10 steps {r['loss']:.3f}  [{r['data']}, "

@@ -517,13 +517,16 @@ def test_batch_split_over_threads_matches_torch(monkeypatch, case):
     calls = []
     real = conv_ops._batch_parallel
 
-    def spy(fn, n, work):
-        calls.append(n)
-        real(fn, n, work)
+    def spy(fn, bounds, work):
+        calls.append(bounds[-1])
+        real(fn, bounds, work)
 
     for threads in (2, 3):
         monkeypatch.setattr(conv_ops, "_intraop_threads", lambda: threads)
         monkeypatch.setattr(conv_ops, "_MIN_WORK", 0)
+        monkeypatch.setattr(conv_ops, "_GEMM_MIN_PIECE", 0)    # split even these small products
+        monkeypatch.setattr(conv_ops, "_GEMM_ROWS", 1)
+        monkeypatch.setattr(conv_ops, "_MAX_BLOCKS", 16)
         monkeypatch.setattr(conv_ops, "_batch_parallel", spy)
         import tapegrad._ops.pool as pool_ops
         monkeypatch.setattr(pool_ops, "_batch_parallel", spy)

@@ -15,10 +15,12 @@ The raw-array backward serves ordinary training; with create_graph=True the
 backward is written with differentiable tapegrad operations (unfold/fold are
 each other's adjoint), so gradients of gradients work too.
 
-With set_num_threads(n > 1) and a single-threaded BLAS, the batch is split over
-n threads (NumPy releases the GIL in its loops and BLAS calls); see _batch_parallel.
+With more than one intra-op thread, the batch is split over tapegrad's own threads
+(NumPy releases the GIL in its loops and BLAS calls), and the first such split makes
+the BLAS single-threaded for good (tapegrad/_threads.py); see _batch_parallel. The
+split never changes a number (see Convolution).
 """
-import os
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -82,46 +84,67 @@ class _Geom:
 
 
 # ---------------------------------------------------------------- intra-op parallelism over the batch
-_EXECUTOR = [None, 0, 0]      # executor, its number of workers, the pid that made it
 _MIN_WORK = 1 << 17           # elements: below this a thread hand-off costs more than it saves
+_GEMM_ROWS = 48               # chunks of a product's rows start at multiples of every BLAS kernel's row unroll
+_GEMM_MIN_PIECE = 3 << 19     # multiply-adds: OpenBLAS's small-matrix kernels (below ~1M) sum in another order
+_MAX_BLOCKS = min(16, max(2, _threads.usable_cores()))   # blocks of a reduction over the batch
 
 
 def _intraop_threads():
-    """Threads for splitting conv/pool work over the batch: the count given to set_num_threads, but
-    only while the BLAS is known to be single-threaded. OpenBLAS's own workers spin between calls;
+    """Threads for splitting conv/pool work over the batch (engages tapegrad's own pool: the BLAS
+    then runs single-threaded, see tapegrad/_threads.py). OpenBLAS's own workers spin between calls;
     next to tapegrad's threads the two pools fight for the cores (measured: 13.5 ms/step quiet and
     over 500 ms/step with one core busy elsewhere, against 10.4 and 16 ms/step with one pool)."""
-    n = _threads._threads[0]
-    if n is None or n < 2:
-        return 1
-    ob = _threads._openblas()
-    if ob is None or ob[1]() != 1:
-        return 1
-    return n
+    return _threads.intraop_threads(engage=True)
 
 
-def _batch_parallel(fn, n, work):
-    """Run fn(lo, hi) over the batch [0, n), split across the intra-op threads when `work` (elements
-    touched) is large enough. NumPy releases the GIL inside its loops and BLAS calls, so the chunks
-    of pooling, im2col/col2im and the per-sample products really run side by side, as PyTorch's
-    kernels do over their threads."""
-    t = min(_intraop_threads(), n)
-    if t < 2 or work < _MIN_WORK:
-        fn(0, n)
+def _blocks(n, step=1, min_block=1, reduce=False):
+    """Boundaries of blocks over the batch [0, n), from the shapes alone (never the thread count):
+    each starts at a multiple of `step` samples and holds at least `min_block`. Threads take runs of
+    whole blocks, so a product's row chunks stay aligned; a reduction over the batch (reduce=True,
+    at most _MAX_BLOCKS blocks) sums one partial per block in block order, serial or split alike."""
+    unit = -(-max(min_block, 1) // step)          # steps per block, at least
+    units = n // step
+    nb = min(units // unit, _MAX_BLOCKS if reduce else 256)   # (without a reduction: fine enough to balance)
+    if nb < 2:
+        return [0, n]
+    return [(units * i + nb // 2) // nb * step for i in range(nb)] + [n]
+
+
+def _gemm_block(step_rows, *piece):
+    """(step, min_block) in samples for row chunks of products whose rows per sample are `step_rows`
+    and whose other two sizes are each pair in `piece`: chunks start at multiples of _GEMM_ROWS rows
+    and stay above OpenBLAS's small-matrix sizes, so that every chunk is computed as in the whole."""
+    step = _GEMM_ROWS // math.gcd(step_rows, _GEMM_ROWS)
+    smallest = min(a * b for a, b in piece) if piece else 1
+    return step, -(-_GEMM_MIN_PIECE // max(1, step_rows * smallest))
+
+
+def _batch_parallel(fn, bounds, work):
+    """Run fn(lo, hi) over the batch [bounds[0], bounds[-1]), split across the intra-op threads at
+    block boundaries (see _blocks) when `work` (elements touched) is large enough. NumPy releases
+    the GIL inside its loops and BLAS calls, so the chunks of pooling, im2col/col2im and the products
+    really run side by side, as PyTorch's kernels do over their threads."""
+    nb = len(bounds) - 1
+    t = min(_intraop_threads(), nb) if work >= _MIN_WORK and nb > 1 else 1
+    if t < 2:
+        fn(bounds[0], bounds[-1])
         return
-    ex = _EXECUTOR[0]
-    if ex is None or _EXECUTOR[1] != t - 1 or _EXECUTOR[2] != os.getpid():
-        from concurrent.futures import ThreadPoolExecutor
+    _threads.parallel_for(fn, [bounds[(nb * j + t // 2) // t] for j in range(t)] + [bounds[-1]])
 
-        ex = ThreadPoolExecutor(t - 1, thread_name_prefix="tapegrad-intraop")
-        _EXECUTOR[:] = [ex, t - 1, os.getpid()]
-    bounds = [n * i // t for i in range(t + 1)]
-    futures = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
-    try:
-        fn(bounds[0], bounds[1])
-    finally:
-        for f in futures:
-            f.result()
+
+def _block_range(bounds, lo, hi):
+    """Indices of the blocks that make up the chunk [lo, hi) (one empty block when the batch is empty)."""
+    i0 = bounds.index(lo)
+    return range(i0, bounds.index(hi, i0 + 1) if hi > lo else i0 + 1)
+
+
+def _sum_blocks(parts):
+    """Partials of a reduction over the batch, added in block order."""
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
 
 
 # ---------------------------------------------------------------- sliding windows on arrays
@@ -302,7 +325,10 @@ class Convolution(Function):
     """y = conv(x, w) + b on (N, C, H, W) arrays (or (N, C, L) for 1-D: H = 1).
 
     Without groups the bias is one more column of the weight matrix against a row of ones in the
-    columns, so the forward adds it and the backward gets its gradient inside the same products."""
+    columns, so the forward adds it and the backward gets its gradient inside the same products.
+    Split over threads, every number comes out as in the serial path: the products are per sample,
+    or row chunks of one product aligned as _gemm_block says, and the weight gradient (a sum over
+    the batch) is one partial per block of _blocks(..., reduce=True), added in block order."""
 
     @staticmethod
     def forward(ctx, x, w, b, g, groups, x4shape):
@@ -314,7 +340,8 @@ class Convolution(Function):
         fused = b is not None and groups == 1
         dt = x.dtype
         if _use_rows(C, groups, g):
-            cols = np.empty((N * L, K * C + fused), dtype=dt)           # (N*L, K*C [+1])
+            KC = K * C + fused
+            cols = np.empty((N * L, KC), dtype=dt)                      # (N*L, K*C [+1])
             if fused:
                 cols[:, K * C] = 1
             wrT = w4.transpose(2, 3, 1, 0).reshape(K * C, O)            # (K*C [+1], O)
@@ -323,11 +350,11 @@ class Convolution(Function):
             out = np.empty((N, O, g.OH, g.OW), dtype=dt)
 
             def work(lo, hi):
-                c = _im2col_rows(x4[lo:hi], g, cols[lo * L:hi * L, :K * C])
-                y = cols[lo * L:hi * L] @ wrT                           # (n*L, O)
+                _im2col_rows(x4[lo:hi], g, cols[lo * L:hi * L, :K * C])
+                y = cols[lo * L:hi * L] @ wrT                           # (n*L, O): a row chunk of one product
                 out[lo:hi] = y.reshape(hi - lo, g.OH, g.OW, O).transpose(0, 3, 1, 2)
 
-            _batch_parallel(work, N, cols.size + out.size)
+            _batch_parallel(work, _blocks(N, *_gemm_block(L, (KC, O))), cols.size + out.size)
             ctx.rows = True
         else:
             CK = C * K
@@ -342,7 +369,7 @@ class Convolution(Function):
 
                 def work(lo, hi):
                     _im2col(x4[lo:hi], g, cols[lo:hi, :CK])
-                    np.matmul(wr, cols[lo:hi], out=out[lo:hi])
+                    np.matmul(wr, cols[lo:hi], out=out[lo:hi])          # one product per sample
             else:
                 wr = w4.reshape(groups, O // groups, -1)
                 out = np.empty((N, groups, O // groups, L), dtype=dt)
@@ -350,7 +377,7 @@ class Convolution(Function):
                 def work(lo, hi):
                     _im2col(x4[lo:hi], g, cols[lo:hi])
                     np.matmul(wr, cols[lo:hi].reshape(hi - lo, groups, CK // groups, L), out=out[lo:hi])
-            _batch_parallel(work, N, cols.size + out.size)
+            _batch_parallel(work, _blocks(N), cols.size + out.size)
             out = out.reshape(N, O, g.OH, g.OW)
             if b is not None and not fused:
                 out += b.reshape(O, 1, 1)
@@ -382,42 +409,45 @@ class Convolution(Function):
             gx = np.empty(ctx.x4shape, dtype=dt)
         if ctx.rows:
             wk = np.ascontiguousarray(wd.reshape(O, C, K).transpose(2, 0, 1)) if need_x else None
-            parts = []
+            sizes = ((O, C),) if need_x else ()
+            bounds = _blocks(N, *_gemm_block(L, *sizes), reduce=True)
+            parts = [None] * (len(bounds) - 1)
 
             def work(lo, hi):
                 gr = np.ascontiguousarray(gd[lo:hi].transpose(0, 2, 1)).reshape((hi - lo) * L, O)
-                if want_wb:
-                    parts.append(gr.T @ cols[lo * L:hi * L])            # (O, K*C [+1])
-                elif need_b:
-                    parts.append(gr.sum(0))
-                if need_x:   # one product per kernel offset, so that col2im adds contiguous blocks
+                if want_wb:   # (rows: groups == 1, so a bias that needs a gradient is fused)
+                    for i in _block_range(bounds, lo, hi):
+                        b0, b1 = bounds[i], bounds[i + 1]
+                        parts[i] = gr[(b0 - lo) * L:(b1 - lo) * L].T @ cols[b0 * L:b1 * L]  # (O, K*C [+1])
+                if need_x:   # one product per kernel offset (row chunks), so that col2im adds contiguous blocks
                     _col2im_rows(np.matmul(gr, wk), hi - lo, C, g, gx[lo:hi])
 
-            _batch_parallel(work, N, cols.size + (gx.size if need_x else 0))
-            total = (parts[0] if len(parts) == 1 else np.sum(parts, axis=0)) if parts else None
+            _batch_parallel(work, bounds, cols.size + (gx.size if need_x else 0))
             if want_wb:
+                total = _sum_blocks(parts)
                 gw = total[:, :K * C].reshape(O, g.kh, g.kw, C).transpose(0, 3, 1, 2)
                 gb = total[:, K * C] if ctx.fused else None
-            if need_b and gb is None:
-                gb = total
         else:
             gd = np.ascontiguousarray(gd)
             G = groups
             g4 = gd.reshape(N, G, O // G, L)
             c4 = cols.reshape(N, G, cols.shape[1] // G, L)  # not -1: N may be 0
             wg = wd.reshape(G, O // G, C // G * K)
-            parts = []
+            bounds = _blocks(N, reduce=True)
+            parts = [None] * (len(bounds) - 1)
 
             def work(lo, hi):
                 if want_wb:
-                    parts.append(np.matmul(g4[lo:hi], c4[lo:hi].transpose(0, 1, 3, 2)).sum(0))
+                    for i in _block_range(bounds, lo, hi):
+                        b0, b1 = bounds[i], bounds[i + 1]
+                        parts[i] = np.matmul(g4[b0:b1], c4[b0:b1].transpose(0, 1, 3, 2)).sum(0)
                 if need_x:
-                    gcols = np.matmul(wg.transpose(0, 2, 1), g4[lo:hi])  # (n, G, Cg*K, L)
+                    gcols = np.matmul(wg.transpose(0, 2, 1), g4[lo:hi])  # (n, G, Cg*K, L), per sample
                     _col2im(gcols.reshape(hi - lo, C * K, L), g, gx[lo:hi])
 
-            _batch_parallel(work, N, cols.size + (gx.size if need_x else 0))
+            _batch_parallel(work, bounds, cols.size + (gx.size if need_x else 0))
             if want_wb:
-                gwb = parts[0] if len(parts) == 1 else np.sum(parts, axis=0)   # (G, O/G, Cg*K [+1])
+                gwb = _sum_blocks(parts)                                   # (G, O/G, Cg*K [+1])
                 gw = gwb[..., :C // G * K]
                 gb = gwb[0, :, -1] if ctx.fused else None
             if need_b and gb is None:

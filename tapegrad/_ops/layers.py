@@ -15,6 +15,7 @@ from .._tensor import Tensor, _type_name
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from . import elementwise as E
+from .linalg import _matmul_arrays  # large products split over the intra-op threads
 from .. import amp as _amp
 
 _AUTOCAST = _amp.AUTOCAST
@@ -43,14 +44,14 @@ class Linear(Function):
         if 0 < rows <= 64 and out_f >= 128 and x2.shape[1] >= 64 and x2.__class__ is np.ndarray:
             # few rows, a big weight: OpenBLAS is faster on W @ x.T than on x @ W.T; the transposing
             # copy back to row-major order adds the bias in the same pass
-            t = w @ x2.T
+            t = _matmul_arrays(w, x2.T)
             y = np.empty((rows, out_f), dtype=t.dtype)
             if b is not None:
                 np.add(t.T, b, out=y)
             else:
                 np.copyto(y, t.T)
         else:
-            y = x2 @ w.T
+            y = _matmul_arrays(x2, w.T)
             if b is not None:
                 y += b
         return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (out_f,))
@@ -64,9 +65,9 @@ class Linear(Function):
             gd, xd, wd = g._data, x._data, w._data
             g2 = _rows(gd) if gd.ndim != 2 else gd
             if need[0]:
-                gx = (g2 @ wd).reshape(xd.shape)
+                gx = _matmul_arrays(g2, wd).reshape(xd.shape)
             if need[1]:
-                gw = g2.T @ (_rows(xd) if xd.ndim != 2 else xd)
+                gw = _matmul_arrays(g2.T, _rows(xd) if xd.ndim != 2 else xd)
             if need[2]:
                 gb = g2.sum(0)
             return gx, gw, gb

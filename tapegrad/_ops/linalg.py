@@ -7,7 +7,7 @@ operators on the saved inputs and outputs, so gradients of gradients work.
 """
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _threads
 from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd.function import Function
 from .reduce import _return_type
@@ -54,11 +54,72 @@ def _check_matmul(a, b, op):
                                f"({_fmt(sa[:-2])} vs {_fmt(sb[:-2])})") from None
 
 
+# Large products split over tapegrad's intra-op threads (once engaged: see tapegrad/_threads.py),
+# 2-D ones by rows of the output, batched ones over the batch. Every output element is computed by
+# the same BLAS call pattern as in the whole product, so the numbers do not change: batched products
+# are one GEMM per matrix anyway; row chunks start at multiples of _SPLIT_ROWS (a multiple of the
+# BLAS kernels' row unroll: OpenBLAS's double-precision kernel on AVX-512 computes a ragged last
+# tile of rows differently) and hold at least _SPLIT_MIN_PIECE multiply-adds (OpenBLAS's
+# small-matrix kernels, used below about 1M, sum in another order).
+_SPLIT_MIN_WORK = 1 << 23          # multiply-adds: below this a hand-off (20-40 us) costs more than it saves
+_SPLIT_ROWS = 48
+_SPLIT_MIN_PIECE = 3 << 19
+_SPLIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ENGAGED = _threads._ENGAGED       # products alone never engage the pool; before that, no check at all
+
+
+def _matmul_arrays(a, b):
+    """np.matmul(a, b) on arrays, split over the intra-op threads when it is large."""
+    if (_ENGAGED[0] and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim >= 2 and b.ndim >= 2
+            and a.dtype in _SPLIT_DTYPES and b.dtype == a.dtype):
+        M, K = a.shape[-2:]
+        N = b.shape[-1]
+        mnk = M * N * K
+        if mnk * max(a.size // max(1, M * K), b.size // max(1, K * N)) >= _SPLIT_MIN_WORK:
+            t = _threads.intraop_threads()
+            if t > 1:
+                out = _split_matmul(a, b, t, M, N, K)
+                if out is not None:
+                    return out
+    return np.matmul(a, b)
+
+
+def _split_matmul(a, b, t, M, N, K):
+    if a.ndim == 2 and b.ndim == 2:
+        if N < 8 or K < 8:   # products with a vector side are GEMV calls: leave them whole
+            return None
+        t = min(t, M // _SPLIT_ROWS, (M * N * K) // _SPLIT_MIN_PIECE)
+        if t < 2:
+            return None
+        rows = -(-M // _SPLIT_ROWS)
+        bounds = [0] + [min(M, (rows * j + t // 2) // t * _SPLIT_ROWS) for j in range(1, t)] + [M]
+        if any(hi - lo < _SPLIT_ROWS or (hi - lo) * N * K < _SPLIT_MIN_PIECE for lo, hi in zip(bounds, bounds[1:])):
+            return None
+        out = np.empty((M, N), dtype=a.dtype)
+        _threads.parallel_for(lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]), bounds)
+        return out
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    B = batch[0] if batch else 1
+    t = min(t, B)
+    if t < 2:
+        return None
+    nd = len(batch) + 2
+    sa = a.ndim == nd and a.shape[0] == B    # operands that broadcast along the first batch axis are whole
+    sb = b.ndim == nd and b.shape[0] == B
+    out = np.empty(batch + (M, N), dtype=a.dtype)
+
+    def work(lo, hi):
+        np.matmul(a[lo:hi] if sa else a, b[lo:hi] if sb else b, out=out[lo:hi])
+
+    _threads.parallel_for(work, [B * j // t for j in range(t + 1)])
+    return out
+
+
 class Matmul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.matmul(a, b)
+        return _matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, g):

@@ -19,7 +19,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from .conv import _batch_parallel, _ntuple, _shape_str
+from .conv import _batch_parallel, _blocks, _ntuple, _shape_str
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool1d_with_indices", "max_pool2d_with_indices", "avg_pool1d",
            "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -165,9 +165,9 @@ def _plane_indices(gh, gw, k, x4shape):
 _BASE_CACHE = {}
 
 
-def _global_indices(gh, gw, k, x4shape):
-    """Index into the flattened input (N*C*H*W) of each window's maximum. The per-window base
-    depends only on the shapes, so it is cached: a training loop reuses it every step."""
+def _global_base(gh, gw, x4shape):
+    """Index into the flattened input (N*C*H*W) of each window's first element. It depends only
+    on the shapes, so it is cached: a training loop reuses it every step."""
     N, C, H, W = x4shape
     key = (x4shape, gh.key, gw.key)
     base = _BASE_CACHE.get(key)
@@ -178,9 +178,39 @@ def _global_indices(gh, gw, k, x4shape):
             if len(_BASE_CACHE) >= 8:
                 _BASE_CACHE.pop(next(iter(_BASE_CACHE)))
             _BASE_CACHE[key] = base
-    flat = _offset_table(gh, gw, W)[k]          # (indexing; np.take is 5x slower with uint8 indices)
-    flat += base
+    return base
+
+
+def _global_indices(gh, gw, k, x4shape):
+    """Index into the flattened input (N*C*H*W) of each window's maximum."""
+    flat = np.take(_offset_table(gh, gw, x4shape[3]), k.astype(np.intp))  # (np.take is slow with uint8 indices)
+    flat += _global_base(gh, gw, x4shape)
     return flat
+
+
+def _max_pool_grad(gd, gh, gw, k, x4shape, overlap):
+    """The input gradient of max-pooling as an array: each window's gradient added at its maximum,
+    split over the batch (a sample's windows only reach its own plane, so the chunks are disjoint
+    and every number is as in the serial path)."""
+    N, C, H, W = x4shape
+    plane = C * H * W
+    out = np.empty(N * plane, dtype=gd.dtype)
+    g4 = gd.reshape(k.shape)
+    offsets, base = _offset_table(gh, gw, W), _global_base(gh, gw, x4shape)
+
+    def work(lo, hi):
+        flat = np.take(offsets, k[lo:hi].astype(np.intp))
+        flat += base[lo:hi]
+        flat = flat.reshape(-1)
+        gv = g4[lo:hi].reshape(-1)
+        if overlap:   # windows share inputs: sum per input, in the order of the windows
+            out[lo * plane:hi * plane] = np.bincount(flat - lo * plane, weights=gv, minlength=(hi - lo) * plane)
+        else:
+            out[lo * plane:hi * plane] = 0
+            out[flat] = gv
+
+    _batch_parallel(work, _blocks(N), out.size)
+    return out
 
 
 # ---------------------------------------------------------------- scatter / gather by flat index
@@ -237,14 +267,27 @@ class MaxPool2DWithIndices(Function):
     @staticmethod
     def forward(ctx, x, gh, gw, x4shape, out_shape, return_indices):
         x4 = x.reshape(x4shape)
-        parts = {}
-        _batch_parallel(lambda lo, hi: parts.__setitem__(lo, _max_pool_chunk(x4[lo:hi], gh, gw)), x4shape[0], x.size)
-        if len(parts) == 1:
-            M, k = parts[0]
+        N = x4shape[0]
+        bounds = _blocks(N)
+        if len(bounds) > 2:   # may split: the chunks write their part of the outputs
+            M = np.empty((N, x4shape[1], gh.out, gw.out), dtype=x.dtype)
+            k = np.empty(M.shape, dtype=np.uint8 if gh.k * gw.k < 256 else np.int32)
+            wide = {}         # chunks whose positions came back as int32 (NaN or -inf windows)
+
+            def work(lo, hi):
+                M[lo:hi], kc = _max_pool_chunk(x4[lo:hi], gh, gw)
+                if kc.dtype == k.dtype:
+                    k[lo:hi] = kc
+                else:
+                    wide[lo] = (hi, kc)
+
+            _batch_parallel(work, bounds, x.size)
+            if wide:
+                k = k.astype(np.int32)
+                for lo, (hi, kc) in wide.items():
+                    k[lo:hi] = kc
         else:
-            chunks = [parts[lo] for lo in sorted(parts)]
-            M = np.concatenate([c[0] for c in chunks])
-            k = np.concatenate([c[1] for c in chunks])
+            M, k = _max_pool_chunk(x4, gh, gw)
         ctx.gh, ctx.gw, ctx.k, ctx.x4shape, ctx.in_shape = gh, gw, k, x4shape, x.shape
         out = M.reshape(out_shape)
         if return_indices:
@@ -253,10 +296,13 @@ class MaxPool2DWithIndices(Function):
 
     @staticmethod
     def backward(ctx, grad, *rest):
+        overlap = ctx.gh.overlap or ctx.gw.overlap
+        if not grad_mode.GRAD[0]:
+            gx = _max_pool_grad(grad._data, ctx.gh, ctx.gw, ctx.k, ctx.x4shape, overlap)
+            return Tensor._make(gx.reshape(ctx.in_shape)), None, None, None, None, None
         flat = _global_indices(ctx.gh, ctx.gw, ctx.k, ctx.x4shape)
         if grad.shape != flat.shape:
             grad = grad.reshape(flat.shape)
-        overlap = ctx.gh.overlap or ctx.gw.overlap
         return _ScatterFlat.apply(grad, flat, ctx.in_shape, overlap), None, None, None, None, None
 
 
