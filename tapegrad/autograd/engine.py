@@ -255,7 +255,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     _heappush(heap, -s)
                 b, nr = entry[1], edge[1]
                 b[nr] = g if b[nr] is None else b[nr] + g if create_graph else _make(b[nr]._data + g._data)
-        buf = out = g = entry = None  # no reference of the engine's may linger: the steal below counts them
+        buf = out = g = gd = entry = None  # no reference of the engine's may linger: the steal below counts them
         # the leaves left: those without hooks, and hooked ones some of whose edges carried no gradient
         plain = captured is None and not create_graph
         while leaves:
