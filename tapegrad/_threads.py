@@ -42,27 +42,18 @@ _LOCAL = threading.local()   # .worker: this thread is one of the pool's (no nes
 def _openblas():
     """(set, get) for the OpenBLAS that NumPy's wheels bundle, called through ctypes, or None."""
     if not _OPENBLAS:
-        found = None
-        try:
-            import glob
+        from . import _blas
 
-            import numpy
-
-            libdir = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs")
-            for path in glob.glob(os.path.join(libdir, "*openblas*")):
-                lib = ctypes.CDLL(path)
-                for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
-                                       ("openblas", "")):
-                    setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                    getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                    if setter is not None and getter is not None:
-                        setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                        found = (setter, getter)
-                        break
-                if found:
-                    break
-        except (ImportError, OSError):
-            found = None
+        found = _blas.lib()
+        if found is not None:
+            cdll, prefix, suffix = found
+            setter = getattr(cdll, f"{prefix}_set_num_threads{suffix}")
+            getter = getattr(cdll, f"{prefix}_get_num_threads{suffix}", None)
+            if getter is None:
+                found = None
+            else:
+                setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+                found = (setter, getter)
         _OPENBLAS.append(found)
     return _OPENBLAS[0]
 

@@ -32,6 +32,9 @@ def _tensor_arg(x, fn, name, pos):
         raise TypeError(f"{fn}(): argument '{name}' (position {pos}) must be Tensor, not {type(x).__name__}")
 
 
+_T = Tensor._make
+
+
 # ---------------------------------------------------------------- linear
 class Linear(Function):
     """y = x @ W.T + b in one node; backward is two matrix products and a sum."""
@@ -70,7 +73,7 @@ class Linear(Function):
                 gw = _matmul_arrays(g2.T, _rows(xd) if xd.ndim != 2 else xd)
             if need[2]:
                 gb = g2.sum(0)
-            return gx, gw, gb
+            return (None if gx is None else _T(gx)), (None if gw is None else _T(gw)), (None if gb is None else _T(gb))
         out_f, in_f = w.shape
         n = math.prod(x.shape[:-1])  # not -1: a dimension may be 0
         g2 = g.reshape(n, out_f)

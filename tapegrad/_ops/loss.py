@@ -71,6 +71,7 @@ def _shape_str(shape):
 
 # ---------------------------------------------------------------- class-index targets: checks shared by CE and NLL
 _INDEX_DTYPES = ("int64", "uint8")
+_INDEX_NP_DTYPES = frozenset(np.dtype(n) for n in _INDEX_DTYPES)  # the fast check; dtype.name is Python-level
 
 
 def _class_target(op, input, target, weight, ignore_index):
@@ -80,7 +81,7 @@ def _class_target(op, input, target, weight, ignore_index):
     if x.ndim < 1:
         raise ValueError(f"{op}: expected input of at least 1 dimension (C), (N, C) or (N, C, d1, ...), "
                          f"got a 0-d input")
-    if t.dtype.name not in _INDEX_DTYPES:
+    if t.dtype not in _INDEX_NP_DTYPES and t.dtype.name not in _INDEX_DTYPES:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype.name.capitalize()} "
                            f"({op}: class-index targets must be int64 (torch.long); input has size "
                            f"{_shape_str(x.shape)}, target has size {_shape_str(t.shape)})")
@@ -163,7 +164,9 @@ def _finish(per, reduction, denom, dt):
     total = per.sum(dtype=dt)
     if reduction == "sum":
         return np.asarray(total, dtype=dt)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    if denom:
+        return np.asarray(total / denom, dtype=dt)
+    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted (all ignored): nan, as in PyTorch
         return np.asarray(total / denom, dtype=dt)
 
 
@@ -171,6 +174,8 @@ def _scale(g, reduction, denom, dt):
     """d(output)/d(per-sample loss), times the incoming gradient: an array broadcastable to the target's shape."""
     gd = g._data.astype(dt, copy=False)
     if reduction == "mean":
+        if denom:
+            return gd / denom
         with np.errstate(invalid="ignore", divide="ignore"):
             return gd / denom
     return gd

@@ -27,7 +27,6 @@ def _fit(g, edge, node):
     if not isinstance(g, Tensor):
         g = Tensor._make(g)
     shape, dt = edge[2], edge[3]
-    i = next(k for k, e in enumerate(node._next) if e is edge)
     d = g._data
     if d.shape != shape:
         from .._ops.reduce import sum_to_shape
@@ -35,6 +34,7 @@ def _fit(g, edge, node):
         try:
             g = sum_to_shape(g, shape)
         except (ValueError, RuntimeError):
+            i = next(k for k, e in enumerate(node._next) if e is edge)
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(d.shape)} but expected shape compatible with {list(shape)}") from None

@@ -1,6 +1,7 @@
 """optim.SGD, with PyTorch's single-tensor update (momentum buffer starts as the first gradient)."""
 import numpy as np
 
+from .._blas import axpy_
 from .._tensor import Tensor
 from .optimizer import Optimizer, _check_differentiable, _check_hyperparameters, _to_scalar
 
@@ -51,6 +52,6 @@ class SGD(Optimizer):
                         b += g * (1 - dampening)
                         buf._version_ctr.v += 1
                     g = g + buf._data * momentum if nesterov else buf._data
-                x -= g * lr
+                axpy_(x, -lr, g)  # x -= lr * g in one pass, as PyTorch's p.add_(g, alpha=-lr)
                 p._version_ctr.v += 1
         return loss
