@@ -350,6 +350,7 @@ class Tensor:
             return
         import weakref
 
+        self.grad_fn._watched = True  # the engine looks at a node's hooks only when this is set
         ret = self.grad_fn.__dict__.setdefault("_retained", {})
         ret[self._output_nr] = weakref.ref(self)
 
@@ -363,6 +364,7 @@ class Tensor:
                 self._hooks = {}
             self._hooks[key] = hook
             return _Handle(self._hooks, key)
+        self.grad_fn._watched = True
         hooks = self.grad_fn.__dict__.setdefault("_hooks", {})
         hooks[(self._output_nr, key)] = hook
         return _Handle(hooks, (self._output_nr, key))

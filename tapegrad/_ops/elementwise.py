@@ -158,6 +158,15 @@ _GRAD = grad_mode.GRAD
 _T = Tensor._make
 
 
+def _unrecorded(ufunc, op, x, y):
+    """A binary operator on two tensors of one dtype when nothing is recorded (grad mode off, or no
+    input requires grad): the ufunc alone, without the tape's machinery (inference's hot path)."""
+    try:
+        return _T(ufunc(x, y))
+    except ValueError as exc:
+        raise _broadcast_error(op, exc, x, y) from None
+
+
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
@@ -262,6 +271,8 @@ def add(input, other, *, alpha=1, out=None):
     if alpha != 1:
         other = mul(other, alpha)
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        if out is None and not (_GRAD[0] and (input._rg or other._rg)):
+            return _unrecorded(np.add, "add", input._data, other._data)
         r = Add.apply(input, other)
         return r if out is None else _out(r, out)
     a, b = _promote(input, other, "add")
@@ -285,6 +296,8 @@ def sub(input, other, *, alpha=1, out=None):
     if alpha != 1:
         other = mul(other, alpha)
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        if out is None and not (_GRAD[0] and (input._rg or other._rg)):
+            return _unrecorded(np.subtract, "sub", input._data, other._data)
         r = Sub.apply(input, other)
         return r if out is None else _out(r, out)
     a, b = _promote(input, other, "sub")
@@ -314,6 +327,8 @@ def _rsub(self, other):
 @tensor_method("mul", "__mul__", "__rmul__", "multiply")
 def mul(input, other, *, out=None):
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
+        if out is None and not (_GRAD[0] and (input._rg or other._rg)):
+            return _unrecorded(np.multiply, "mul", input._data, other._data)
         r = Mul.apply(input, other)
         return r if out is None else _out(r, out)
     a, b = _promote(input, other, "mul")

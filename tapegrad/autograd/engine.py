@@ -204,7 +204,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
             saved = node._saved
             if saved is None:
                 raise RuntimeError(_FREED)
-            if node._hooks is not None or node._retained is not None or want_nonleaf:
+            if node._watched or want_nonleaf:
                 _node_hooks(node, buf, create_graph, want_nonleaf, captured)
             if len(buf) == 1:
                 out = node.backward(node, buf[0])

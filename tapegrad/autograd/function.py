@@ -42,6 +42,8 @@ class Function(metaclass=FunctionMeta):
     _hooks = None        # {(output_nr, key): hook} from Tensor.register_hook on a non-leaf
     _retained = None     # {output_nr: weakref} from retain_grad
     _materialize = True  # set_materialize_grads
+    _watched = False     # True once _hooks or _retained is set (one check for the engine)
+    _n_out = 1           # number of outputs
     # Instance attributes (set only for recorded nodes):
     # _seq: sequence number (order of recording)
     # _next: per input, None | (node, output_nr, shape, dtype) | (None, leaf_tensor, shape, dtype)
@@ -247,7 +249,6 @@ class Function(metaclass=FunctionMeta):
         d["_next"] = nxt
         if out.__class__ is not tuple:
             arr = out._data if isinstance(out, Tensor) else out
-            d["_n_out"] = 1
             if arr.__class__ is _ndarray and arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
                 result = _new(Tensor)  # Tensor._make(arr, True, self), inlined: this runs for every recorded op
                 result._data, result._rg, result.grad_fn, result._vc = arr, True, self, None
