@@ -27,6 +27,7 @@ engages and never splits. If the BLAS's thread count is raised again after engag
 openblas_set_num_threads), tapegrad sees it and stops splitting rather than fight.
 """
 import ctypes
+import itertools
 import os
 import threading
 
@@ -177,17 +178,32 @@ if hasattr(os, "register_at_fork"):
 
 
 def parallel_for(fn, bounds):
-    """fn(bounds[i], bounds[i + 1]) for each chunk i: the first chunk on the calling thread, the
-    others on the pool's threads; returns when all are done (re-raising the first error)."""
+    """fn(bounds[i], bounds[i + 1]) for each chunk i, on the calling thread and the pool's threads;
+    returns when all are done (re-raising the first error).
+
+    Chunks are claimed, not assigned: the calling thread takes the next unclaimed chunk until none is
+    left, and a pool thread that has not started by then is cancelled. On a machine where another
+    process holds a core, a late worker thus costs nothing (the caller does its chunk) instead of
+    stalling the step until the scheduler runs it. Which thread computes a chunk never changes its
+    numbers."""
     t = len(bounds) - 1
     if t < 2:
         if t == 1:
             fn(bounds[0], bounds[1])
         return
+    claim = itertools.count().__next__  # one C call: atomic under the GIL
+
+    def run():
+        i = claim()
+        while i < t:
+            fn(bounds[i], bounds[i + 1])
+            i = claim()
+
     ex = _executor(t - 1)
-    futures = [ex.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, t)]
+    futures = [ex.submit(run) for _ in range(t - 1)]
     try:
-        fn(bounds[0], bounds[1])
+        run()
     finally:
         for f in futures:
-            f.result()
+            if not f.cancel():
+                f.result()
