@@ -36,16 +36,22 @@ def test_axpy_with_overlapping_operands_is_numpys_answer():
     np.testing.assert_array_equal(y, want)
 
 
-def test_sgd_step_is_bit_identical_to_torch():
+@pytest.mark.parametrize("options", [{}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True},
+                                     {"momentum": 0.9, "dampening": 0.1, "weight_decay": 1e-4},
+                                     {"weight_decay": 1e-3}])
+def test_sgd_steps_are_bit_identical_to_torch(options):
     torch = pytest.importorskip("torch")
     import tapegrad as tg
 
     rng = np.random.default_rng(2)
-    w0, g0 = rng.standard_normal((256, 784)).astype(np.float32), rng.standard_normal((256, 784)).astype(np.float32)
+    w0 = rng.standard_normal((256, 784)).astype(np.float32)
+    grads = [rng.standard_normal((256, 784)).astype(np.float32) for _ in range(4)]
     results = []
     for m in (torch, tg):
         w = m.nn.Parameter(m.tensor(w0.copy()))
-        w.grad = m.tensor(g0.copy())
-        m.optim.SGD([w], lr=0.01).step()
+        opt = m.optim.SGD([w], lr=0.01, **options)
+        for g in grads:
+            w.grad = m.tensor(g.copy())
+            opt.step()
         results.append(w.detach().numpy().copy())
     np.testing.assert_array_equal(results[1], results[0])

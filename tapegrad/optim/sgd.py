@@ -40,7 +40,8 @@ class SGD(Optimizer):
                 if maximize:
                     g = np.negative(g)
                 if wd != 0:
-                    g = g + x * wd
+                    g = g.copy()
+                    axpy_(g, wd, x)  # PyTorch's grad.add(param, alpha=weight_decay), fused as there
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -49,9 +50,13 @@ class SGD(Optimizer):
                     else:
                         b = buf._data
                         b *= momentum
-                        b += g * (1 - dampening)
+                        axpy_(b, 1 - dampening, g)
                         buf._version_ctr.v += 1
-                    g = g + buf._data * momentum if nesterov else buf._data
+                    if nesterov:
+                        g = g.copy()
+                        axpy_(g, momentum, buf._data)
+                    else:
+                        g = buf._data
                 axpy_(x, -lr, g)  # x -= lr * g in one pass, as PyTorch's p.add_(g, alpha=-lr)
                 p._version_ctr.v += 1
         return loss
