@@ -115,10 +115,35 @@ def _split_matmul(a, b, t, M, N, K):
     return out
 
 
+def _matmul_name(sa, sb, needs_a):
+    """PyTorch's grad_fn name for matmul(a, b), a and b of shapes `sa` and `sb`: that of the last operator
+    matmul dispatches to (aten/src/ATen/native/LinearAlgebra.cpp, _matmul_impl)."""
+    na, nb = len(sa), len(sb)
+    if na == 3 and nb == 3 and sa[0] == 1 != sb[0] and needs_a:  # a's batch of one broadcast: a[0] @ b
+        sa, na = sa[1:], 2
+    if na <= 2 and nb <= 2:
+        return (("DotBackward0", "SqueezeBackward4"), ("MvBackward0", "MmBackward0"))[na - 1][nb - 1]
+    if na == 2 and needs_a:
+        # the batch of b folded into one mm, then transposed back: a copy unless the transpose is contiguous
+        m, n = sa[0], sb[-1]
+        return "TransposeBackward0" if m <= 1 or n <= 1 or 0 in sb[:-2] else "CloneBackward0"
+    return "UnsafeViewBackward0"  # batched or folded products, viewed into the result's shape
+
+
 class Matmul(Function):
+    def name(self):  # PyTorch's node is that of mm, mv, dot, bmm, ..., as matmul dispatches
+        d = self.__dict__
+        shapes = d.get("shapes")
+        if shapes is None:
+            return "MatmulBackward0"
+        return d.get("op_name") or _matmul_name(shapes[0], shapes[1], d.get("needs_input_grad", (True,))[0])
+
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, op_name=None):
         ctx.save_for_backward(a, b)
+        ctx.shapes = a.shape, b.shape
+        if op_name is not None:  # bmm, vdot: named by the call, not by the shapes
+            ctx.op_name = op_name
         return _matmul_arrays(a, b)
 
     @staticmethod
@@ -149,10 +174,14 @@ class Matmul(Function):
 
 @tensor_method("matmul", "__matmul__")
 def matmul(input, other, *, out=None):
+    return _matmul(input, other, out)
+
+
+def _matmul(input, other, out, op_name=None):
     if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
         input, other = _amp._cast(input, other)
     _check_matmul(input, other, "matmul")
-    r = Matmul.apply(input, other)
+    r = Matmul.apply(input, other) if op_name is None else Matmul.apply(input, other, op_name=op_name)
     if out is not None:
         from .elementwise import _out
 
@@ -195,7 +224,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"bmm: batch sizes differ: shapes {_fmt(input.shape)} and {_fmt(mat2.shape)} "
                            f"({input.shape[0]} != {mat2.shape[0]})")
     _check_matmul(input, mat2, "bmm")
-    return matmul(input, mat2, out=out)
+    return _matmul(input, mat2, out, "BmmBackward0")
 
 
 @tensor_method
@@ -210,20 +239,25 @@ def mv(input, vec, *, out=None):
 
 @tensor_method
 def dot(input, tensor, *, out=None):
+    _check_dot(input, tensor)
+    return matmul(input, tensor, out=out)
+
+
+def _check_dot(input, tensor):
     if input.dim() != 1 or tensor.dim() != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
     if input.shape[0] != tensor.shape[0]:
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
                            f"[{tensor.shape[0]}] to have the same number of elements, but got {input.shape[0]} "
                            f"and {tensor.shape[0]} elements respectively")
-    return matmul(input, tensor, out=out)
 
 
 @tensor_method
 def vdot(input, other):
     from .elementwise import conj
 
-    return dot(conj(input), other)
+    _check_dot(input, other)
+    return _matmul(conj(input), other, None, "VdotBackward0")
 
 
 @tensor_method

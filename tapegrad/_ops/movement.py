@@ -146,9 +146,46 @@ class View(Function):
         return g.reshape(ctx.in_shape), None, None
 
 
-def _reshape(input, shape, must_view, op):
+# The same node under PyTorch's names for the calls that make it: reshape of a non-contiguous input is
+# _reshape_alias when a view can do it and _unsafe_view of a copy when not (of a contiguous one, view).
+class Squeeze(View):  # squeeze(): SqueezeBackward0; squeeze(int) and squeeze(dims): the subclasses below
+    pass
+
+
+class _SqueezeDim(Squeeze):
+    pass
+
+
+class _SqueezeDims(Squeeze):
+    pass
+
+
+class Unsqueeze(View):
+    pass
+
+
+class ReshapeAlias(View):
+    pass
+
+
+class UnsafeView(View):
+    pass
+
+
+_SqueezeDim._backward_name, _SqueezeDims._backward_name = "SqueezeBackward1", "SqueezeBackward2"
+
+
+def _reshape(input, shape, must_view, op, cls=None):
     shape = _infer_shape(shape, input._data.size, op, input._data.shape)
-    out = View.apply(input, shape, must_view)
+    if cls is None:
+        cls = View
+        if not must_view and not input._data.flags.c_contiguous:
+            try:
+                np.reshape(input._data, shape, copy=False)
+                cls = ReshapeAlias
+            except ValueError:
+                cls = UnsafeView
+    out = cls.apply(input, shape, must_view)
     if must_view or not out._data.size or np.may_share_memory(out._data, input._data):
         _view_of(out, input, lambda a: np.reshape(a, shape))
     return out
@@ -189,6 +226,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = input._data.shape
+    if s == e:  # PyTorch returns the input itself here; tapegrad a view of it
+        return _reshape(input, shape, False, "flatten", View)
     mid = 1
     for d in shape[s:e + 1]:
         mid *= d
@@ -197,7 +236,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @tensor_method
 def ravel(input):
-    return reshape(input, (-1,))
+    return _reshape(input, (-1,), False, "ravel", View)  # PyTorch's contiguous().view(-1)
 
 
 @tensor_method
@@ -213,26 +252,28 @@ def unflatten(input, dim, sizes):
     if int(np.prod(sizes)) != shape[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shape[d]}) in the input tensor")
-    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+    return _reshape(input, shape[:d] + sizes + shape[d + 1:], False, "unflatten", View)  # always a view
 
 
 @tensor_method
 def squeeze(input, dim=None):
     shape = input._data.shape
     if dim is None:
-        new = tuple(s for s in shape if s != 1)
+        new, cls = tuple(s for s in shape if s != 1), Squeeze
     else:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        multi = isinstance(dim, (tuple, list))
+        dims = dim if multi else (dim,)
         axes = {_wrap_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
         new = tuple(s for i, s in enumerate(shape) if not (i in axes and s == 1))
-    return _reshape(input, new, False, "squeeze")
+        cls = _SqueezeDims if multi else _SqueezeDim
+    return _reshape(input, new, False, "squeeze", cls)
 
 
 @tensor_method
 def unsqueeze(input, dim):
     d = _wrap_dim(dim, input._data.ndim + 1, "unsqueeze")
     shape = input._data.shape
-    return _reshape(input, shape[:d] + (1,) + shape[d:], False, "unsqueeze")
+    return _reshape(input, shape[:d] + (1,) + shape[d:], False, "unsqueeze", Unsqueeze)
 
 
 # ---------------------------------------------------------------- transpose / permute
@@ -248,6 +289,10 @@ class Permute(Function):
 
 
 class Transpose(Permute):
+    pass
+
+
+class T(Transpose):  # t(): PyTorch's TBackward0
     pass
 
 
@@ -284,12 +329,16 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
-@tensor_method
-def t(input):
+def _t(input, cls):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return transpose(input, 0, nd - 1) if nd else transpose(input, 0, 0)
+    return _permute(input, tuple(range(nd - 1, -1, -1)), cls)
+
+
+@tensor_method
+def t(input):
+    return _t(input, T)
 
 
 def _mT(self):
@@ -301,7 +350,7 @@ def _mT(self):
 
 Tensor.T = property(lambda self: _permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
 Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: t(self))
+Tensor.H = property(lambda self: _t(self, Transpose))  # PyTorch's H is transpose(0, 1): TransposeBackward0
 Tensor.mH = Tensor.mT
 
 
@@ -423,6 +472,9 @@ class Contiguous(Clone):
     @staticmethod
     def forward(ctx, x):
         return np.ascontiguousarray(x)
+
+
+Contiguous._backward_name = "CloneBackward0"  # PyTorch's contiguous() is a clone
 
 
 @tensor_method
@@ -715,13 +767,14 @@ def atleast_1d(*tensors):
     return _atleast(tensors, lambda t: t.reshape(1) if t.dim() == 0 else t)
 
 
-def atleast_2d(*tensors):
-    return _atleast(tensors, lambda t: t.reshape(1, -1) if t.dim() < 2 else t)
+def atleast_2d(*tensors):  # PyTorch unsqueezes a 1-d tensor, reshapes a 0-d one
+    return _atleast(tensors, lambda t: t.reshape(1, 1) if t.dim() == 0 else unsqueeze(t, 0) if t.dim() == 1 else t)
 
 
 def atleast_3d(*tensors):
-    shapes = {0: lambda t: (1, 1, 1), 1: lambda t: (1, -1, 1), 2: lambda t: tuple(t.shape) + (1,)}
-    return _atleast(tensors, lambda t: t.reshape(shapes[t.dim()](t)) if t.dim() < 3 else t)
+    grow = {0: lambda t: t.reshape(1, 1, 1), 1: lambda t: unsqueeze(unsqueeze(t, 0), -1),
+            2: lambda t: unsqueeze(t, -1)}
+    return _atleast(tensors, lambda t: grow[t.dim()](t) if t.dim() < 3 else t)
 
 
 def hstack(tensors, *, out=None):
@@ -771,6 +824,13 @@ class Split(Function):
 
 class SplitWithSizes(Split):
     pass
+
+
+class _TensorSplit(Split):
+    pass
+
+
+_TensorSplit._backward_name = "SliceBackward0"  # PyTorch's tensor_split slices each piece
 
 
 _MULTI_VIEW = ("Output {} of {} is a view and is being modified inplace. This view is the output of a function "
@@ -853,9 +913,10 @@ def tensor_split(input, indices_or_sections, dim=0):
         if k <= 0:
             raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         q, r = divmod(n, k)
-        return _split_at(input, axis, _bounds([q + 1] * r + [q] * (k - r)), name="")
+        return _split_at(input, axis, _bounds([q + 1] * r + [q] * (k - r)), _TensorSplit, name="")
     cuts = [0] + [min(max(int(i) + n if int(i) < 0 else int(i), 0), n) for i in ios] + [n]
-    return _split_at(input, axis, tuple((cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)), name="")
+    return _split_at(input, axis, tuple((cuts[i], max(cuts[i], cuts[i + 1])) for i in range(len(cuts) - 1)),
+                     _TensorSplit, name="")
 
 
 @tensor_method

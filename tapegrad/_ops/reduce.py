@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import Function, FunctionMeta
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean", "max", "min",
            "amax", "amin", "aminmax", "argmax", "argmin", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
@@ -230,12 +230,19 @@ class Prod(Function):
         return gk * (others.reshape(ctx.shape) if flat else others), None, None, None
 
 
+class _ProdDim(Prod):  # prod(dim): PyTorch's second overload
+    pass
+
+
+_ProdDim._backward_name = "ProdBackward1"
+
+
 @tensor_method
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     axis = None if dim is None or input._data.ndim == 0 else _wrap_dim(dim, input._data.ndim, "prod")
     if axis is None and dim is not None:  # 0-d along dim 0: keepdim changes nothing
         keepdim = False
-    return Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype))
+    return (Prod if dim is None else _ProdDim).apply(input, axis, keepdim, _sum_dtype(input, dtype))
 
 
 # ---------------------------------------------------------------- cumulative
@@ -318,7 +325,7 @@ def _cum_extreme(input, dim, is_max, name):
     """cummax/cummin: the running extreme and the index of its last occurrence (NaN wins, as in PyTorch)."""
     x = input._data
     if x.ndim == 0:
-        return _ReturnTypes[name](input.clone(), _const(np.zeros((), np.int64)))
+        return _ReturnTypes[name](_picked(name, input), _const(np.zeros((), np.int64)))
     a = _wrap_dim(dim, x.ndim, name)
     vals = (np.maximum if is_max else np.minimum).accumulate(x, axis=a)
     hit = x == vals
@@ -326,9 +333,7 @@ def _cum_extreme(input, dim, is_max, name):
         hit |= np.isnan(x)
     pos = _along(x.shape[a], a, x.ndim)
     indices = _const(np.maximum.accumulate(np.where(hit, pos, 0), axis=a))
-    from .indexing import gather
-
-    return _ReturnTypes[name](gather(input, a, indices), indices)
+    return _ReturnTypes[name](_picked(name, input, a, indices, True), indices)
 
 
 @tensor_method
@@ -372,6 +377,9 @@ class LogCumSumExp(Function):
             pos = exp(LogCumSumExp.apply(where(g > 0, log_abs, lowest) - y, a, rev) + x)
             neg = exp(LogCumSumExp.apply(where(g < 0, log_abs, lowest) - y, a, rev) + x)
             return pos - neg, None, None
+
+
+LogCumSumExp._backward_name = "LogcumsumexpBackward0"
 
 
 @tensor_method
@@ -431,6 +439,75 @@ class Extreme(Function):
         return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * share, None, None, None
 
 
+# Extreme under PyTorch's names for the calls that make it
+class Amax(Extreme):
+    pass
+
+
+class Amin(Extreme):
+    pass
+
+
+class Aminmax(Extreme):  # both outputs of aminmax (one node in PyTorch, two here)
+    pass
+
+
+class _MaxAll(Extreme):  # max(), min(): PyTorch's second overloads (max(dim) is the first)
+    pass
+
+
+class _MinAll(Extreme):
+    pass
+
+
+class Median(Extreme):  # median() (median(dim): MedianBackward1)
+    pass
+
+
+_MaxAll._backward_name, _MinAll._backward_name = "MaxBackward1", "MinBackward1"
+
+
+class _Picked(Function):
+    """The values a value-selecting reduction (max/min/median/mode/kthvalue along a dim, sort, topk,
+    cummax/cummin) picks from `x` at `index` (keepdim layout) along `axis`, squeezed unless `keepdim`; a copy
+    of a 0-d `x` (axis None). Gather's forward and backward (each value's gradient goes back to the element
+    it came from), as one node named as PyTorch's (the subclasses in _PICKED)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, index=None, keepdim=True):
+        if axis is None:
+            return x.copy()
+        from .indexing import Gather
+
+        ctx.keepdim = keepdim
+        y = Gather.forward(ctx, x, axis, index)
+        return y if keepdim else y.squeeze(axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        axis = ctx.__dict__.get("axis")
+        if axis is None:
+            return g, None, None, None
+        from .indexing import Gather
+
+        return Gather.backward(ctx, g if ctx.keepdim else g.unsqueeze(axis))[0], None, None, None
+
+
+_PICKED = {}
+for _op, _name in (("max", "MaxBackward0"), ("min", "MinBackward0"), ("median", "MedianBackward1"),
+                   ("mode", "ModeBackward0"), ("kthvalue", "KthvalueBackward0"), ("sort", "SortBackward0"),
+                   ("topk", "TopkBackward0"), ("cummax", "CummaxBackward0"), ("cummin", "CumminBackward0")):
+    _PICKED[_op] = FunctionMeta("_Picked" + _op.capitalize(), (_Picked,), {"__module__": __name__})
+    _PICKED[_op]._backward_name = _name
+
+
+def _picked(op, input, axis=None, index=None, keepdim=True):
+    """_Picked under op's name; `index` an integer array or Tensor (keepdim layout)."""
+    if axis is not None and not isinstance(index, Tensor):
+        index = _const(np.ascontiguousarray(index, dtype=np.int64))
+    return _PICKED[op].apply(input, axis, index, keepdim)
+
+
 def _check_nonempty(input, axes, op):
     shape = input._data.shape
     if input._data.size:
@@ -443,37 +520,36 @@ def _check_nonempty(input, axes, op):
             raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
 
 
-def _amax_amin(input, dim, keepdim, fn, op):
+def _amax_amin(input, dim, keepdim, fn, op, cls):
     axes = _dims(dim, input._data.ndim, op)
     _check_nonempty(input, axes, op)
-    return Extreme.apply(input, axes, keepdim, fn)
+    return cls.apply(input, axes, keepdim, fn)
 
 
 @tensor_method
 def amax(input, dim=(), keepdim=False):
-    return _amax_amin(input, dim, keepdim, np.max, "amax")
+    return _amax_amin(input, dim, keepdim, np.max, "amax", Amax)
 
 
 @tensor_method
 def amin(input, dim=(), keepdim=False):
-    return _amax_amin(input, dim, keepdim, np.min, "amin")
+    return _amax_amin(input, dim, keepdim, np.min, "amin", Amin)
 
 
 @tensor_method
 def aminmax(input, *, dim=None, keepdim=False):
     d = dim if dim is not None else ()
-    return _ReturnTypes["aminmax"](amin(input, d, keepdim), amax(input, d, keepdim))
+    return _ReturnTypes["aminmax"](_amax_amin(input, d, keepdim, np.min, "amin", Aminmax),
+                                   _amax_amin(input, d, keepdim, np.max, "amax", Aminmax))
 
 
 def _select_along(input, axis, idx, keepdim, name):
     """(values, indices) of a value-selecting reduction: `idx` (keepdim layout) picks along `axis`;
     the gradient goes to the picked elements (gather's backward)."""
-    from .indexing import gather
-
     idx = _const(idx.astype(np.int64, copy=False))
-    vals = gather(input, axis, idx)
+    vals = _picked(name, input, axis, idx, keepdim)
     if not keepdim:
-        vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+        idx = idx.squeeze(axis)
     return _ReturnTypes[name](vals, idx)
 
 
@@ -496,10 +572,10 @@ def _max_min(input, dim, keepdim, other, is_max):
         return (maximum if is_max else minimum)(input, other)
     if dim is None:
         _check_nonempty(input, None, name)
-        return Extreme.apply(input, None, False, np.max if is_max else np.min)
+        return (_MaxAll if is_max else _MinAll).apply(input, None, False, np.max if is_max else np.min)
     axis = _reduce_dim(input, dim, name)
     if axis is None:
-        return _ReturnTypes[name](input.clone(), _const(np.zeros((), np.int64)))
+        return _ReturnTypes[name](_picked(name, input), _const(np.zeros((), np.int64)))
     # the first extreme (NumPy's arg functions return the first occurrence, and the first NaN)
     idx = (np.argmax if is_max else np.argmin)(input._data, axis=axis, keepdims=True)
     return _select_along(input, axis, idx, keepdim, name)
@@ -542,11 +618,11 @@ def argmin(input, dim=None, keepdim=False):
 def median(input, dim=None, keepdim=False):
     """PyTorch's median: the lower of the two middle values, not their mean; NaN if there is one."""
     if dim is None:
-        return Extreme.apply(input, None, False, _lower_median)
+        return Median.apply(input, None, False, _lower_median)
     axis = _reduce_dim(input, dim, "median")
     x = input._data
     if axis is None:
-        return _ReturnTypes["median"](input.clone(), _const(np.zeros((), np.int64)))
+        return _ReturnTypes["median"](_picked("median", input), _const(np.zeros((), np.int64)))
     k = (x.shape[axis] - 1) // 2
     # PyTorch's index among equal values is the one a stable sort puts in the middle
     idx = np.take(np.argsort(x, axis=axis, kind="stable"), [k], axis=axis)
@@ -561,7 +637,7 @@ def mode(input, dim=-1, keepdim=False):
     """The most frequent value (the smallest of equally frequent ones) and the index of its last occurrence."""
     axis = _reduce_dim(input, dim, "mode")
     if axis is None:
-        return _ReturnTypes["mode"](input.clone(), _const(np.zeros((), np.int64)))
+        return _ReturnTypes["mode"](_picked("mode", input), _const(np.zeros((), np.int64)))
     x = np.moveaxis(input._data, axis, -1)
     n = x.shape[-1]
     s = np.sort(x, axis=-1)
@@ -649,6 +725,9 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         shape, axes, kd = ctx.shape, ctx.axes, ctx.keepdim
         return _expand_back(g, shape, axes, kd) * exp(x - _expand_back(out, shape, axes, kd)), None, None
+
+
+LogSumExp._backward_name = "LogsumexpBackward0"
 
 
 def _reduced_shape(shape, axes):
@@ -780,6 +859,9 @@ class VectorNorm(Function):
         if p < 2:
             return sign(x) * x.abs() ** (p - 1) * scale, None, None, None
         return x * x.abs() ** (p - 2) * scale, None, None, None
+
+
+VectorNorm._backward_name = "LinalgVectorNormBackward0"
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):

@@ -8,7 +8,7 @@ back to the element it came from (and double backward works).
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim, tensor_method
-from .reduce import _ReturnTypes
+from .reduce import _ReturnTypes, _picked
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
 
@@ -31,12 +31,6 @@ def _stable_order(x, axis, descending):
     return np.flip(n - 1 - idx, axis)
 
 
-def _gather(input, axis, idx):
-    from .indexing import gather
-
-    return gather(input, axis, Tensor._make(np.ascontiguousarray(idx, dtype=np.int64)))
-
-
 @tensor_method
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of `input` sorted along `dim`."""
@@ -46,10 +40,10 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     x = input._data
     if x.ndim == 0:
         _wrap_dim(dim, 0, "sort")
-        return _ReturnTypes["sort"](input.clone(), Tensor._make(np.zeros((), np.int64)))
+        return _ReturnTypes["sort"](_picked("sort", input), Tensor._make(np.zeros((), np.int64)))
     axis = _wrap_dim(dim, x.ndim, "sort")
     idx = _stable_order(x, axis, descending)
-    return _ReturnTypes["sort"](_gather(input, axis, idx), Tensor._make(idx.astype(np.int64, copy=False)))
+    return _ReturnTypes["sort"](_picked("sort", input, axis, idx), Tensor._make(idx.astype(np.int64, copy=False)))
 
 
 @tensor_method
@@ -80,7 +74,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError(f"selected index k out of range (topk: k={k} for a dimension of size {n}, input of shape "
                            f"{list(x.shape)})")
     if x.ndim == 0:
-        return _ReturnTypes["topk"](input.clone() if k else input.reshape(()), Tensor._make(np.zeros((), np.int64)))
+        return _ReturnTypes["topk"](_picked("topk", input), Tensor._make(np.zeros((), np.int64)))
     axis = _wrap_dim(dim, x.ndim, "topk")
     if 0 < k < n // 8 and n > 2048 and x.dtype.kind == "f" and not np.isnan(x).any():
         # a partial selection, then a stable sort of the k candidates
@@ -93,7 +87,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         idx = np.take_along_axis(cand, order, axis)
     else:
         idx = np.take(_stable_order(x, axis, largest), np.arange(k), axis=axis)
-    return _ReturnTypes["topk"](_gather(input, axis, idx), Tensor._make(idx.astype(np.int64, copy=False)))
+    return _ReturnTypes["topk"](_picked("topk", input, axis, idx), Tensor._make(idx.astype(np.int64, copy=False)))
 
 
 @tensor_method
@@ -106,10 +100,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if k < 1 or k > n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis} (k={k}, size {n})")
     if x.ndim == 0:
-        return _ReturnTypes["kthvalue"](input.clone(), Tensor._make(np.zeros((), np.int64)))
+        return _ReturnTypes["kthvalue"](_picked("kthvalue", input), Tensor._make(np.zeros((), np.int64)))
     idx = np.take(_stable_order(x, axis, False), [k - 1], axis=axis)
-    vals = _gather(input, axis, idx)
+    vals = _picked("kthvalue", input, axis, idx, keepdim)
     idx = Tensor._make(idx.astype(np.int64, copy=False))
     if not keepdim:
-        vals, idx = vals.squeeze(axis), idx.squeeze(axis)
+        idx = idx.squeeze(axis)
     return _ReturnTypes["kthvalue"](vals, idx)
