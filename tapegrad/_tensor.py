@@ -60,6 +60,9 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
+_ONES = {}  # dtype -> 0-d ones, copied for loss.backward()'s seed
+
+
 def _size(shape):
     """A Size from a tuple already known to hold ints (no validation: the hot path of .shape)."""
     return tuple.__new__(Size, shape)
@@ -396,7 +399,10 @@ class Tensor:
         if gradient is None and inputs is None and d.__class__ is np.ndarray and d.ndim == 0 and \
                 self.grad_fn is not None and d.dtype.kind == "f":
             # the common case, loss.backward(), without the general argument handling
-            seed = Tensor._make(np.array(1, dtype=d.dtype))  # np.ones is Python-level: four times the cost
+            one = _ONES.get(d.dtype)
+            if one is None:
+                one = _ONES[d.dtype] = np.ones((), d.dtype)
+            seed = Tensor._make(one.copy())  # np.ones is Python-level: four times the cost of a copy
             _engine.run_backward((self,), (seed,), bool(retain_graph or create_graph), create_graph)
             return
         from .autograd import backward

@@ -142,7 +142,7 @@ _ndarray = np.ndarray
 _make = None  # Tensor._make, bound by tapegrad._tensor
 
 
-_CALLBACKS = []  # one list per running backward (innermost last)
+_CALLBACKS = []  # per running backward (innermost last): None, or the list of its queued callbacks
 
 
 def queue_callback(callback):
@@ -150,6 +150,8 @@ def queue_callback(callback):
     Variable._execution_engine.queue_callback); only valid during backward, e.g. from a hook."""
     if not _CALLBACKS:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    if _CALLBACKS[-1] is None:
+        _CALLBACKS[-1] = []
     _CALLBACKS[-1].append(callback)
 
 
@@ -196,8 +198,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
     prev_mode = grad_mode.GRAD[0]
     anomaly = _ANOMALY[0]
     grad_mode.GRAD[0] = create_graph  # backward formulas record a graph only for create_graph
-    callbacks = []  # queue_callback's, run when this backward has finished
-    _CALLBACKS.append(callbacks)
+    _CALLBACKS.append(None)  # queue_callback's list, made when the first callback is queued
     try:
         while heap:
             node, buf = pending.pop(-_heappop(heap))
@@ -278,8 +279,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                     leaf._grad = old + g
             else:
                 _deliver(leaf, g, captured, create_graph)
-        for callback in callbacks:  # callbacks may queue more callbacks
-            callback()
+        callbacks = _CALLBACKS[-1]
+        if callbacks is not None:
+            for callback in callbacks:  # callbacks may queue more callbacks
+                callback()
     finally:
         grad_mode.GRAD[0] = prev_mode
         _CALLBACKS.pop()
