@@ -65,15 +65,20 @@ class Function(metaclass=FunctionMeta):
     def save_for_backward(self, *items):
         self._to_save = items
 
-    @property
-    def saved_tensors(self):
-        saved = self.__dict__.get("_saved", ())
+    def _checked_saved(self):
+        """The saved entries, after PyTorch's checks: not freed by a backward, not modified in place since."""
+        saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
-        out = []
         for tensor, arr, counter, version, out_nr in saved:
             if counter is not None and counter.v != version:
                 self._raise_modified(arr, counter.v, version, out_nr, tensor)
+        return saved
+
+    @property
+    def saved_tensors(self):
+        out = []
+        for tensor, arr, counter, version, out_nr in self._checked_saved():
             if tensor is not None:
                 out.append(tensor)
             elif out_nr >= 0:
@@ -91,15 +96,7 @@ class Function(metaclass=FunctionMeta):
     @property
     def saved_arrays(self):
         """The saved values as backend arrays (version-checked): for raw fast paths in backward."""
-        saved = self.__dict__.get("_saved", ())
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        out = []
-        for tensor, arr, counter, version, out_nr in saved:
-            if counter is not None and counter.v != version:
-                self._raise_modified(arr, counter.v, version, out_nr, tensor)
-            out.append(arr)
-        return out
+        return [entry[1] for entry in self._checked_saved()]
 
     @property
     def saved_arrays2(self):
