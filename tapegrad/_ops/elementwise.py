@@ -13,7 +13,7 @@ import numpy as np
 from .. import _backend, _dtype
 from .._tensor import Tensor, tensor_method
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import Function, _named
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder",
@@ -321,7 +321,7 @@ def _rsub(self, other):
     if self._data.dtype.kind == "b" or other.__class__ is bool:
         _bool_sub_error(other, self)
     a, b = _promote(other, self, "sub")
-    return Sub.apply(a, b)
+    return _named(Sub.apply(a, b), "RsubBackward1")
 
 
 @tensor_method("mul", "__mul__", "__rmul__", "multiply")
@@ -464,17 +464,18 @@ def fmod(input, other, *, out=None):
 def pow(input, exponent, *, out=None):
     if not isinstance(input, Tensor):
         a, b = _promote(input, exponent, "pow")
-        return _out(Pow.apply(a, b), out)
+        return _out(_named(Pow.apply(a, b), "PowBackward2"), out)
     if isinstance(exponent, int) and input._data.dtype.kind in "biu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     a, b = _promote(input, exponent, "pow")
-    return _out(Pow.apply(a, b), out)
+    r = Pow.apply(a, b)
+    return _out(_named(r, "PowBackward1") if isinstance(b, Tensor) else r, out)
 
 
 @tensor_method("__rpow__")
 def _rpow(self, other):
     a, b = _promote(other, self, "pow")
-    return Pow.apply(a, b)
+    return _named(Pow.apply(a, b), "PowBackward2")
 
 
 def float_power(input, exponent):
@@ -880,6 +881,7 @@ def clamp(input, min=None, max=None, *, out=None):
         dt = input._data.dtype
         lo = None if lo is None else dt.type(lo)
         hi = None if hi is None else dt.type(hi)
+        return _out(_named(Clamp.apply(input, lo, hi), "ClampBackward1"), out)  # number bounds
     return _out(Clamp.apply(input, lo, hi), out)
 
 
@@ -888,12 +890,14 @@ clip = clamp
 
 @tensor_method
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    r = clamp(input, min=min)
+    return r if isinstance(min, Tensor) else _named(r, "ClampMinBackward0")
 
 
 @tensor_method
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    r = clamp(input, max=max)
+    return r if isinstance(max, Tensor) else _named(r, "ClampMaxBackward0")
 
 
 class Where(Function):

@@ -140,9 +140,9 @@ class Function(metaclass=FunctionMeta):
         self._materialize = bool(value)
 
     # ---- node API ----------------------------------------------------
-    @classmethod
-    def name(cls):
-        return cls._backward_name
+    def name(self):
+        # the class's name, or the one an overload set on this node (_named: PyTorch numbers overloads)
+        return self.__dict__.get("_name") or self._backward_name
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -346,6 +346,15 @@ def _edge(a):
 _FIRST_ONLY = [(True,) + (False,) * k for k in range(-1, 16)]  # needs_input_grad of a recorded unary op, by arity
 _FIRST_ONLY[0] = ()
 _NONE_OF = [(False,) * k for k in range(16)]
+
+
+def _named(t, name):
+    """Give the node that made `t` PyTorch's name for the overload that was called (PyTorch names an
+    operator's overloads apart: `a - b` is SubBackward0, `2 - a` RsubBackward1); returns `t`."""
+    fn = t.grad_fn
+    if fn is not None:
+        fn._name = name
+    return t
 
 
 def _wrap_all(out):
