@@ -117,6 +117,8 @@ def _sum_dtype(x, dtype):
 @tensor_method
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if dim is None and axis is None and dtype is None and input._data.dtype.kind in "fc":
+        if not (input._rg and grad_mode.GRAD[0]) and input._data.__class__ is np.ndarray:
+            return Tensor._make(_asarray(_add_reduce(input._data, None, None, None, keepdim)))  # nothing to record
         return Sum.apply(input, None, keepdim, None)  # the common loss.sum(): nothing to normalise
     if axis is not None:
         dim = axis
