@@ -20,6 +20,9 @@ from . import grad_mode
 from .function import _ANOMALY, _has_nan
 
 _refcount = sys.getrefcount
+# The steal below counts references exactly as CPython 3.8-3.13 keeps them; later interpreters may skip
+# increments for borrowed locals, so there every gradient is copied (correct, one copy per leaf slower).
+_STEALS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
 
 
 def _fit(g, edge, node):
@@ -268,7 +271,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 # g._data, `arr` and the argument. Else a copy: .grad never aliases a user's tensor, a view or
                 # another leaf's .grad.
                 if old is None:
-                    if not (arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
+                    if not (_STEALS and arr.__class__ is _ndarray and arr.base is None and _refcount(g) == 2 and
                             _refcount(arr) == 3 and _writeable_contiguous(arr)):
                         arr = arr.copy()
                     leaf._grad = _make(arr)
