@@ -245,7 +245,7 @@ class Function(metaclass=FunctionMeta):
         d["_seq"] = _next_seq()  # consumers are recorded after their producers: the engine's order
         d["_next"] = nxt
         if out.__class__ is not tuple:
-            arr = out._data if isinstance(out, Tensor) else out
+            arr = out if out.__class__ is _ndarray else out._data if isinstance(out, Tensor) else out
             if arr.__class__ is _ndarray and arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
                 result = _new(Tensor)  # Tensor._make(arr, True, self), inlined: this runs for every recorded op
                 result._data, result._rg, result.grad_fn, result._vc = arr, True, self, None
