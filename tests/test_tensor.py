@@ -56,6 +56,8 @@ def test_size_dim_out_of_range():
     lambda m: m.ones(2).device == m.device("cpu"), lambda m: m.device("cpu") == m.device("cpu", 0),
     lambda m: m.ones(2).is_cuda, lambda m: repr(m.ones(2, device="cpu")), lambda m: repr(m.zeros(2, device=m.device("cpu"))),
     lambda m: m.ones(2).get_device(),
+    lambda m: m.device("cpu") == "cpu", lambda m: m.ones(2).device != "cpu", lambda m: m.ones(2).device.type == "cpu",
+    lambda m: {m.device("cpu"): 1}.get(m.device("cpu")),
 ])
 def test_device(expr):
     same(expr)
