@@ -7,7 +7,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _type_name, _wrap_dim, tensor_method
 from ..autograd import grad_mode
-from ..autograd.function import Function, FunctionMeta
+from ..autograd.function import Function, _named
 
 __all__ = ["sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean", "max", "min",
            "amax", "amin", "aminmax", "argmax", "argmin", "logsumexp", "cumsum", "cumprod", "cummax", "cummin",
@@ -473,7 +473,7 @@ class _Picked(Function):
     """The values a value-selecting reduction (max/min/median/mode/kthvalue along a dim, sort, topk,
     cummax/cummin) picks from `x` at `index` (keepdim layout) along `axis`, squeezed unless `keepdim`; a copy
     of a 0-d `x` (axis None). Gather's forward and backward (each value's gradient goes back to the element
-    it came from), as one node named as PyTorch's (the subclasses in _PICKED)."""
+    it came from), as one node named as PyTorch's (_picked names it)."""
 
     @staticmethod
     def forward(ctx, x, axis=None, index=None, keepdim=True):
@@ -495,19 +495,16 @@ class _Picked(Function):
         return Gather.backward(ctx, g if ctx.keepdim else g.unsqueeze(axis))[0], None, None, None
 
 
-_PICKED = {}
-for _op, _name in (("max", "MaxBackward0"), ("min", "MinBackward0"), ("median", "MedianBackward1"),
-                   ("mode", "ModeBackward0"), ("kthvalue", "KthvalueBackward0"), ("sort", "SortBackward0"),
-                   ("topk", "TopkBackward0"), ("cummax", "CummaxBackward0"), ("cummin", "CumminBackward0")):
-    _PICKED[_op] = FunctionMeta("_Picked" + _op.capitalize(), (_Picked,), {"__module__": __name__})
-    _PICKED[_op]._backward_name = _name
+_PICKED_NAMES = {"max": "MaxBackward0", "min": "MinBackward0", "median": "MedianBackward1", "mode": "ModeBackward0",
+                 "kthvalue": "KthvalueBackward0", "sort": "SortBackward0", "topk": "TopkBackward0",
+                 "cummax": "CummaxBackward0", "cummin": "CumminBackward0"}
 
 
 def _picked(op, input, axis=None, index=None, keepdim=True):
-    """_Picked under op's name; `index` an integer array or Tensor (keepdim layout)."""
+    """_Picked, its node named as PyTorch names op's; `index` an integer array or Tensor (keepdim layout)."""
     if axis is not None and not isinstance(index, Tensor):
         index = _const(np.ascontiguousarray(index, dtype=np.int64))
-    return _PICKED[op].apply(input, axis, index, keepdim)
+    return _named(_Picked.apply(input, axis, index, keepdim), _PICKED_NAMES[op])
 
 
 def _check_nonempty(input, axes, op):
