@@ -185,16 +185,16 @@ class Function(metaclass=FunctionMeta):
                 raw = (a._data, b._data)
                 if _GRAD[0] and (a._rg or b._rg):
                     ctx.needs_input_grad = (a._rg, b._rg)
-                    return ctx._record(args, raw, cls.forward(ctx, *raw, **kwargs))
+                    return ctx._record2(a, b, raw, cls.forward(ctx, *raw, **kwargs))
                 ctx.needs_input_grad = (False, False)
                 out = cls.forward(ctx, *raw, **kwargs)
                 return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
-        if cls._unary:  # one Tensor, then options: no loops
+        if cls._unary or len(args) == 1 and isinstance(args[0], Tensor):  # one Tensor (then options): no loops
             a = args[0]
             raw = (a._data,) + args[1:]
             if _GRAD[0] and a._rg:
                 ctx.needs_input_grad = _FIRST_ONLY[len(args)]
-                return ctx._record(args, raw, cls.forward(ctx, *raw, **kwargs))
+                return ctx._record1(a, raw, cls.forward(ctx, *raw, **kwargs))
             ctx.needs_input_grad = _NONE_OF[len(args)]
             out = cls.forward(ctx, *raw, **kwargs)
             return _make(out) if out.__class__ is _ndarray else _wrap_all(out)
@@ -291,6 +291,70 @@ class Function(metaclass=FunctionMeta):
             d["_trace"] = "".join(traceback.format_stack()[:-3])
         return result
 
+    def _record1(self, a, raw, out):
+        """_record for an operator on one Tensor (then options) giving one floating-point array (sum,
+        exp, relu...), unrolled: it runs for most recorded nodes of a model."""
+        d = self.__dict__
+        if out.__class__ is not _ndarray or out.dtype.kind not in _FLOAT_KINDS or "_nondiff_ids" in d:
+            return self._record((a,) + raw[1:], raw, out)
+        x = raw[0]
+        fn = a.grad_fn
+        d["_seq"] = _next_seq()  # consumers are recorded after their producers: the engine's order
+        d["_next"] = [(fn, a._output_nr, x.shape, x.dtype) if fn is not None else (None, a, x.shape, x.dtype)]
+        result = _new(Tensor)  # Tensor._make(out, True, self), inlined
+        result._data, result._rg, result.grad_fn, result._vc = out, True, self, None
+        to_save = d.pop("_to_save", None)
+        if to_save is not None:
+            d["_saved"] = self._saved_inputs(to_save, a, None, x, _NOTHING, out, result)
+        if _ANOMALY[0]:
+            d["_trace"] = "".join(traceback.format_stack()[:-3])
+        return result
+
+    def _record2(self, a, b, raw, out):
+        """_record for an operator on two Tensors giving one floating-point array (add, mul, matmul...),
+        unrolled."""
+        d = self.__dict__
+        if out.__class__ is not _ndarray or out.dtype.kind not in _FLOAT_KINDS or self._unary or "_nondiff_ids" in d:
+            return self._record((a, b), raw, out)
+        ra, rb = raw
+        na, nb = self.needs_input_grad
+        if na:
+            fn = a.grad_fn
+            ea = (fn, a._output_nr, ra.shape, ra.dtype) if fn is not None else (None, a, ra.shape, ra.dtype)
+        else:
+            ea = None
+        if nb:
+            fn = b.grad_fn
+            eb = (fn, b._output_nr, rb.shape, rb.dtype) if fn is not None else (None, b, rb.shape, rb.dtype)
+        else:
+            eb = None
+        d["_seq"] = _next_seq()
+        d["_next"] = [ea, eb]
+        result = _new(Tensor)
+        result._data, result._rg, result.grad_fn, result._vc = out, True, self, None
+        to_save = d.pop("_to_save", None)
+        if to_save is not None:
+            d["_saved"] = self._saved_inputs(to_save, a, b, ra, rb, out, result)
+        if _ANOMALY[0]:
+            d["_trace"] = "".join(traceback.format_stack()[:-3])
+        return result
+
+    def _saved_inputs(self, to_save, a, b, ra, rb, out, result):
+        """The saved entries of _record1/_record2's node: an input's (the common case) made here, with its
+        version counter; the output's and other values' by _saved_entry."""
+        saved = []
+        for item in to_save:
+            t = a if item is ra else b if item is rb else None
+            if t is None:
+                args, raw = ((a,), (ra,)) if b is None else ((a, b), (ra, rb))
+                saved.append(self._saved_entry(item, args, raw, (out,), (result,)))
+                continue
+            c = t._vc
+            if c is None:
+                c = t._vc = _Version()
+            saved.append((t, item, c, c.v, -1))
+        return saved
+
     @staticmethod
     def _saved_entry(item, args, raw, outs, results):
         if item is None:
@@ -374,6 +438,7 @@ def _wrap(o):
 
 _ndarray = np.ndarray
 _new = object.__new__
+_NOTHING = object()  # matches no saved value
 _GRAD = grad_mode.GRAD
 Tensor = _make = _Version = None  # bound by tapegrad._tensor once the class exists (the modules import each other)
 
