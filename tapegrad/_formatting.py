@@ -183,7 +183,7 @@ def tensor_repr(t):
             suffixes.append(f"dtype={dt!r}")
         body = _tensor_str(arr, indent)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{t.grad_fn.name().rsplit('::', 1)[-1]}>")  # torch::autograd::Error: <Error>
     elif t._rg:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + body, suffixes, indent)

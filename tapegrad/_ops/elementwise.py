@@ -156,15 +156,19 @@ def _guard_broadcast(cls, op):
 # (grad mode off, i.e. create_graph=False); the Tensor formulas below it serve double backward.
 _GRAD = grad_mode.GRAD
 _T = Tensor._make
+_new = object.__new__
 
 
 def _unrecorded(ufunc, op, x, y):
     """A binary operator on two tensors of one dtype when nothing is recorded (grad mode off, or no
     input requires grad): the ufunc alone, without the tape's machinery (inference's hot path)."""
     try:
-        return _T(ufunc(x, y))
+        r = ufunc(x, y)
     except ValueError as exc:
         raise _broadcast_error(op, exc, x, y) from None
+    t = _new(Tensor)  # Tensor._make(r), inlined
+    t._data, t._rg, t.grad_fn, t._vc = r, False, None, None
+    return t
 
 
 class Add(Function):

@@ -63,7 +63,7 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
-_add_reduce, _asarray = np.add.reduce, np.asarray
+_add_reduce, _asarray, _new = np.add.reduce, np.asarray, object.__new__
 
 
 def _np_axis(axes):
@@ -117,8 +117,11 @@ def _sum_dtype(x, dtype):
 @tensor_method
 def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if dim is None and axis is None and dtype is None and input._data.dtype.kind in "fc":
-        if not (input._rg and grad_mode.GRAD[0]) and input._data.__class__ is np.ndarray:
-            return Tensor._make(_asarray(_add_reduce(input._data, None, None, None, keepdim)))  # nothing to record
+        if not (input._rg and grad_mode.GRAD[0]) and input._data.__class__ is np.ndarray:  # nothing to record
+            t = _new(Tensor)  # Tensor._make(...), inlined
+            t._data = _asarray(_add_reduce(input._data, None, None, None, keepdim))
+            t._rg, t.grad_fn, t._vc = False, None, None
+            return t
         return Sum.apply(input, None, keepdim, None)  # the common loss.sum(): nothing to normalise
     if axis is not None:
         dim = axis

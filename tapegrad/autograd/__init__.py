@@ -103,5 +103,7 @@ def __getattr__(name):
 
         return getattr(_gradcheck, name)
     if name == "functional":
-        raise NotImplementedError("tapegrad does not implement torch.autograd.functional")
+        import importlib
+
+        return importlib.import_module(__name__ + ".functional")  # `from . import` would ask this hook again
     raise AttributeError(f"module 'tapegrad.autograd' has no attribute '{name}'")

@@ -29,7 +29,8 @@ _FREED_MSG = (
 class FunctionMeta(type):
     def __init__(cls, name, bases, ns):
         super().__init__(name, bases, ns)
-        cls._backward_name = name + ("Backward0" if ns.get("_raw", getattr(cls, "_raw", True)) else "Backward")
+        if "_backward_name" not in ns:  # a node PyTorch names otherwise sets its own
+            cls._backward_name = name + ("Backward0" if ns.get("_raw", getattr(cls, "_raw", True)) else "Backward")
 
 
 class Function(metaclass=FunctionMeta):
@@ -60,6 +61,12 @@ class Function(metaclass=FunctionMeta):
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("You must implement either the backward or vjp method for your custom "
                                   "autograd.Function to use it with backward mode AD.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split style: a Function that defines this gets `forward(*args)` without a context,
+        then `setup_context(ctx, inputs, output)` to save what backward needs."""
+        raise NotImplementedError("setup_context is not implemented.")
 
     # ---- context API -------------------------------------------------
     def save_for_backward(self, *items):
@@ -226,8 +233,13 @@ class Function(metaclass=FunctionMeta):
         grad_on = _GRAD[0]
         needs = tuple(isinstance(a, Tensor) and a._rg and grad_on for a in args)
         self.needs_input_grad = needs
+        cls = type(self)
         with grad_mode.no_grad():
-            out = type(self).forward(self, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(self, args, out)
+            else:
+                out = cls.forward(self, *args, **kwargs)
         if True not in needs:
             return _wrap_all(out)
         return self._record(args, None, out)
@@ -370,6 +382,39 @@ class Function(metaclass=FunctionMeta):
         if isinstance(item, Tensor):
             return (item, item._data, item._version_ctr, item._version_ctr.v, -1)
         return (None, item, None, 0, -1)
+
+
+def once_differentiable(backward):
+    """Decorator for a custom Function's backward that is not itself differentiable (PyTorch's): it runs
+    without recording; under create_graph its results carry a node that raises if differentiated."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with grad_mode.no_grad():
+            outputs = backward(ctx, *grads)
+        if not (_GRAD[0] and any(isinstance(g, Tensor) and g._rg for g in grads)):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(_DelayedError.apply(o.detach().requires_grad_()) if isinstance(o, Tensor) and
+                        o.is_floating_point() else o for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class _DelayedError(Function):
+    """The node once_differentiable puts on its results: differentiating through it is an error."""
+
+    _backward_name = "torch::autograd::Error"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
 
 
 class AccumulateGrad:
