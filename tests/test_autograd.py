@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from torch_errors import assert_raises_like_torch
 
 torch = pytest.importorskip("torch")
 
@@ -599,3 +600,83 @@ def test_legacy_tensor_types():
         assert isinstance(a, getattr(tg, name)) and not isinstance(a.double() if name != "DoubleTensor" else a.float(),
                                                                       getattr(tg, name))
     assert tuple(tg.FloatTensor(2, 3).shape) == (2, 3)
+
+
+# ---------------------------------------------------------------- node hooks, torch.autograd.graph
+def _hook_trace(m):
+    """The order and arguments of every kind of backward hook around one node, as PyTorch fires them."""
+    log = []
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.grad_fn.register_hook(lambda gi, go: log.append(("post", [g if g is None else g.tolist() for g in gi],
+                                                        [g.tolist() for g in go])))
+    y.grad_fn.register_prehook(lambda go: log.append(("pre", [g.tolist() for g in go])) or (go[0] * 2,))
+    y.register_hook(lambda g: log.append(("tensor", g.tolist())))
+    y.retain_grad()
+    x.register_post_accumulate_grad_hook(lambda t: log.append(("post-acc", t.grad.tolist())))
+    (y * m.tensor([1.0, 10.0])).sum().backward()
+    log.append(("grads", y.grad.tolist(), x.grad.tolist()))
+    return log
+
+
+def test_node_hooks_order_and_replacement_like_torch():
+    assert _hook_trace(tg) == _hook_trace(torch)
+
+
+def test_node_post_hook_replaces_grad_inputs_and_handle_removes():
+    for m in (torch, tg):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        h = y.grad_fn.register_hook(lambda gi, go: (gi[0] + 1, gi[1]))
+        y.sum().backward(retain_graph=True)
+        first = x.grad.tolist()
+        h.remove()
+        x.grad = None
+        y.sum().backward()
+        if m is torch:
+            want = (first, x.grad.tolist())
+        else:
+            assert (first, x.grad.tolist()) == want
+
+
+@pytest.mark.parametrize("hook", [lambda go: (go[0], go[0]), lambda go: 5, lambda go: [go[0]]])
+def test_node_hook_bad_results_raise_like_torch(hook):
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        y = x * 2
+        y.grad_fn.register_prehook(hook)
+        y.sum().backward()
+
+    assert_raises_like_torch(run, torch, tg, "hook")
+
+
+def test_post_accumulate_grad_hook_must_return_none():
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda t: t.grad.mul_(2))
+        (x * 3).sum().backward()
+
+    assert_raises_like_torch(run, torch, tg, "hook")
+
+
+def test_grad_of_non_tensor_input_raises_like_torch():
+    assert_raises_like_torch(lambda m: m.autograd.grad(m.ones(2, requires_grad=True).sum(), [1.0]), torch, tg,
+                             "grad")
+
+
+def test_graph_node_and_increment_version():
+    y = tg.ones(2, requires_grad=True) * 2
+    assert isinstance(y.grad_fn, tg.autograd.graph.Node)
+    assert isinstance(y.grad_fn.next_functions[0][0], tg.autograd.graph.Node)
+    assert not isinstance(tg.ones(1), tg.autograd.graph.Node)
+
+    def run(m):
+        a = m.ones(2, requires_grad=True)
+        b = a * 1
+        c = b * b
+        m.autograd.graph.increment_version(b)
+        c.sum().backward()
+
+    assert_raises_like_torch(run, torch, tg, "hook")
+    with pytest.raises(NotImplementedError, match="torch.autograd.graph.saved_tensors_hooks"):
+        tg.autograd.graph.saved_tensors_hooks

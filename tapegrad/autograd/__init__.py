@@ -77,6 +77,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     single = isinstance(inputs, Tensor)
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise RuntimeError(f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}")
         if not t._rg:
             raise RuntimeError(f"One of the differentiated Tensors does not require grad")
     if retain_graph is None:
@@ -102,8 +104,8 @@ def __getattr__(name):
         from . import _gradcheck
 
         return getattr(_gradcheck, name)
-    if name == "functional":
+    if name in ("functional", "graph"):
         import importlib
 
-        return importlib.import_module(__name__ + ".functional")  # `from . import` would ask this hook again
+        return importlib.import_module(f"{__name__}.{name}")  # `from . import` would ask this hook again
     raise AttributeError(f"module 'tapegrad.autograd' has no attribute '{name}'")

@@ -106,7 +106,8 @@ def _deliver(leaf, g, captured, create_graph):
     post = leaf._post_acc_hooks
     if post:
         for h in list(post.values()):
-            h(leaf)
+            if h(leaf) is not None:
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _accumulate(leaf, old, g, arr):
@@ -224,6 +225,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                 out = (out,)
             if len(out) != len(nxt):
                 out = _trim(node, out, nxt)
+            if node._post_hooks:
+                out = _post_hooks(node, out, buf)
             if anomaly:
                 _check_nan(node, out)
             if saved and not retain_graph:
@@ -301,7 +304,8 @@ def _trim(node, out, nxt):
 
 
 def _node_hooks(node, buf, create_graph, want_nonleaf, captured):
-    """Tensor hooks, retain_grad and autograd.grad's non-leaf inputs, for a node's outputs."""
+    """Before a node runs, in PyTorch's order: its outputs' tensor hooks, retain_grad (which sees what
+    they return), the node's pre-hooks, and autograd.grad's non-leaf inputs."""
     hooks = node._hooks
     if hooks:
         for (nr, _), h in list(hooks.items()):
@@ -316,11 +320,36 @@ def _node_hooks(node, buf, create_graph, want_nonleaf, captured):
             if t is not None and buf[nr] is not None:
                 g = buf[nr] if create_graph else buf[nr].detach()
                 t.grad = g if t.grad is None else t.grad + g
+    pre = node._pre_hooks
+    if pre:
+        for h in list(pre.values()):
+            r = h(tuple(buf))
+            if r is not None:
+                buf[:] = _hook_result(r, len(buf), h)
     if want_nonleaf:
         for nr in range(node._n_out):
             t = want_nonleaf.get((id(node), nr))
             if t is not None and buf[nr] is not None:
                 captured[id(t)] = (t, buf[nr])
+
+
+def _post_hooks(node, grad_inputs, grad_outputs):
+    """A node's hooks after its backward: each may replace the gradients it sends to its inputs."""
+    for h in list(node._post_hooks.values()):
+        r = h(tuple(grad_inputs), tuple(grad_outputs))
+        if r is not None:
+            grad_inputs = _hook_result(r, len(grad_inputs), h)
+    return grad_inputs
+
+
+def _hook_result(r, n, hook):
+    """A node hook's replacement gradients, checked as PyTorch checks them."""
+    if not isinstance(r, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(r).__name__}'")
+    if len(r) != n:
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', 'hook')}' has returned an incorrect number of values "
+                           f"(got {len(r)}, but expected {n})")
+    return r
 
 
 Tensor = None  # bound by tapegrad._tensor once the class exists (and _make with it)

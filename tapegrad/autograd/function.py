@@ -43,7 +43,9 @@ class Function(metaclass=FunctionMeta):
     _hooks = None        # {(output_nr, key): hook} from Tensor.register_hook on a non-leaf
     _retained = None     # {output_nr: weakref} from retain_grad
     _materialize = True  # set_materialize_grads
-    _watched = False     # True once _hooks or _retained is set (one check for the engine)
+    _pre_hooks = None    # {key: hook} from register_prehook: hook(grad_outputs)
+    _post_hooks = None   # {key: hook} from register_hook: hook(grad_inputs, grad_outputs)
+    _watched = False     # True once any of the hooks above or _retained is set (one check for the engine)
     _n_out = 1           # number of outputs
     # Instance attributes (set only for recorded nodes):
     # _seq: sequence number (order of recording)
@@ -174,7 +176,24 @@ class Function(metaclass=FunctionMeta):
         return md
 
     def register_hook(self, fn):
-        raise NotImplementedError("tapegrad does not implement torch.autograd.graph.Node.register_hook")
+        """`fn(grad_inputs, grad_outputs)` runs after this node's backward; a tuple it returns replaces
+        grad_inputs (the gradients sent on to the node's inputs)."""
+        return self._add_node_hook("_post_hooks", fn)
+
+    def register_prehook(self, fn):
+        """`fn(grad_outputs)` runs before this node's backward; a tuple it returns replaces grad_outputs."""
+        return self._add_node_hook("_pre_hooks", fn)
+
+    def _add_node_hook(self, kind, fn):
+        from .._tensor import _Handle
+
+        _Handle._next_id += 1
+        hooks = self.__dict__.get(kind)
+        if hooks is None:
+            hooks = self.__dict__[kind] = {}
+        hooks[_Handle._next_id] = fn
+        self._watched = True  # the engine looks at a node's hooks only when this is set
+        return _Handle(hooks, _Handle._next_id)
 
     def _release(self):
         if "_saved" in self.__dict__:
