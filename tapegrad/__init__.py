@@ -27,6 +27,7 @@ from ._ops.indexing import *  # noqa: F401,F403
 from ._ops.linalg import *  # noqa: F401,F403
 from ._ops.random import *  # noqa: F401,F403
 from ._ops.sorting import *  # noqa: F401,F403
+from ._ops.special import *  # noqa: F401,F403
 from ._ops import inplace as _inplace  # noqa: F401  (attaches the in-place methods)
 
 _builtin_isinstance = isinstance

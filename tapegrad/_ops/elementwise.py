@@ -514,11 +514,12 @@ def _out(result, out):
 
 
 # ---------------------------------------------------------------- unary math
-def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False):
+def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False, method=True):
     """Define a unary operator once: forward ufunc, backward formula bwd(g, x, y) on Tensors.
 
     save: which of input 'x' / output 'y' backward needs ('xy' both, '' none).
     floatify: integer inputs are computed in the default float dtype (exp of an int tensor is float).
+    method: also a Tensor method (torch.special's functions are not).
     """
 
     def forward(ctx, x):
@@ -542,7 +543,8 @@ def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False):
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"torch.{name}: elementwise, with gradient."
-    tensor_method(name)(op)
+    if method:
+        tensor_method(name)(op)
     return op
 
 
