@@ -277,10 +277,11 @@ class Function(metaclass=FunctionMeta):
         d["_next"] = nxt
         if out.__class__ is not tuple:
             arr = out if out.__class__ is _ndarray else out._data if isinstance(out, Tensor) else out
-            if arr.__class__ is _ndarray and arr.dtype.kind in _FLOAT_KINDS and "_nondiff_ids" not in d:
+            differentiable = "_nondiff_ids" not in d or id(out) not in d["_nondiff_ids"]
+            if arr.__class__ is _ndarray and arr.dtype.kind in _FLOAT_KINDS and differentiable:
                 result = _new(Tensor)  # Tensor._make(arr, True, self), inlined: this runs for every recorded op
                 result._data, result._rg, result.grad_fn, result._vc = arr, True, self, None
-            elif _is_float(arr) and "_nondiff_ids" not in d:
+            elif differentiable and _is_float(arr):
                 result = _make(arr, True, self)  # NumPy scalars become 0-d arrays; CuPy arrays stay
             else:
                 result = _make(arr)
