@@ -85,7 +85,7 @@ def from_numpy_dtype(np_dtype):
         d = _BY_NP.get(np.dtype(np_dtype))
         if d is None:
             raise TypeError(
-                f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only "
+                f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).type.__name__}. The only "
                 "supported types are: float64, float32, float16, complex64, int64, int32, "
                 "int16, int8, uint8, and bool.")
     return d
@@ -130,18 +130,82 @@ def set_default_dtype(d):
 
 def promote_types(a, b):
     """PyTorch's promotion of two dtypes (torch.promote_types)."""
+    if a is b and a.__class__ is dtype:
+        return a
+    try:
+        ca, cb = a._cat, b._cat
+    except AttributeError:
+        i, bad = (1, a) if not isinstance(a, dtype) else (2, b)
+        raise TypeError(f"promote_types(): argument 'type{i}' (position {i}) must be torch.dtype, not "
+                        f"{type(bad).__name__}") from None
     if a is b:
         return a
-    if a._cat != b._cat:
-        hi, lo = (a, b) if a._cat > b._cat else (b, a)
+    if ca != cb:
+        hi, lo = (a, b) if ca > cb else (b, a)
         if hi.is_complex and lo is float64:
             return complex64  # tapegrad keeps only complex64
         return hi
-    if a._cat == 2:
+    if ca == 2:
         if {a, b} == {float16, bfloat16}:
             return float32
         return a if a.itemsize >= b.itemsize else b
     return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+# ---------------------------------------------------------------- converting one number, as c10 does
+# The names PyTorch's checked conversions print: c10::checked_convert in the fill path (torch.full,
+# linspace's endpoints, ...) names the C++ type, the Python-data path (torch.tensor) the dtype.
+_CPP_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+              "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float", "float64": "double"}
+_FLOAT_MAX = {"float16": 65504.0, "bfloat16": 3.3895313892515355e38, "float32": 3.4028234663852886e38,
+              "float64": 1.7976931348623157e308}
+
+
+_INT_RANGE = {n: (_builtin_int(np.iinfo(n).min), _builtin_int(np.iinfo(n).max))
+              for n in ("uint8", "int8", "int16", "int32", "int64")}
+
+
+def _overflow(name):
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def checked_scalar(value, d, cpp=True):
+    """c10's checked_convert of one Python number (bool, int, float) to dtype `d`: the value stored, or
+    RuntimeError where c10::overflows says it does not fit. Integers may wrap into unsigned types from
+    as low as -max (uint8 takes -255..255); floats must lie within [lowest, max] of an integer type
+    (NaN and inf never do); a float type takes inf and NaN but no finite value beyond its range."""
+    if d is bool or d.is_complex:
+        return value
+    name = _CPP_NAMES.get(d.name, d.name) if cpp else d.name
+    if d.is_floating_point:
+        if isinstance(value, _builtin_int):  # bool included
+            if abs(value) > _FLOAT_MAX[d.name]:
+                raise _overflow(name)
+            return value
+        if value == value and abs(value) != _builtin_float("inf") and abs(value) > _FLOAT_MAX[d.name]:
+            raise _overflow(name)
+        return value
+    lo, hi = _INT_RANGE[d.name]
+    if isinstance(value, _builtin_float):
+        # compared in double, as C++ does: INT64_MAX becomes 2**63, so 2.0**63 passes the check
+        if value != value or value < _builtin_float(lo) or value > _builtin_float(hi):  # NaN, +-inf too
+            raise _overflow(name)
+        if value >= 2.0 ** 63:  # max of int64 as a double is 2**63: the x86 conversion gives INT64_MIN
+            return lo
+        return _builtin_int(value)
+    value = _builtin_int(value)
+    if value > hi or value < (-hi if lo == 0 else lo):
+        raise _overflow(name)
+    return value & hi if lo == 0 else value
+
+
+def cast_array(arr, np_dtype):
+    """arr.astype(np_dtype) as PyTorch casts: float64 reaches float16 through float32 (c10::Half is
+    built from a float), so a double rounding NumPy's direct conversion does not make."""
+    if np_dtype == np.float16 and arr.dtype == np.float64:
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float32).astype(np.float16)
+    return arr.astype(np_dtype)
 
 
 def _scalar_dtype(x):
@@ -160,9 +224,9 @@ def _combine(higher, lower):
     # a lower-priority one is of a higher category (bool < int < float).
     if higher is None:
         return lower
-    if lower is None or higher.is_floating_point or higher.is_complex:
+    if lower is None:
         return higher
-    if higher is bool or lower._cat > higher._cat:
+    if lower._cat > higher._cat:  # float32 tensor with a complex scalar: complex64
         return promote_types(higher, lower)
     return higher
 
