@@ -19,7 +19,7 @@ __all__ = ["reshape", "flatten", "unflatten", "narrow", "split", "chunk", "unbin
            "vstack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "movedim", "moveaxis",
            "clone", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "tile", "diagonal", "select",
            "tensor_split", "atleast_1d", "atleast_2d", "atleast_3d", "rot90", "ravel", "pixel_shuffle",
-           "pixel_unshuffle"]
+           "pixel_unshuffle", "adjoint"]
 
 
 def _view_of(out, inp, fn):
@@ -59,26 +59,24 @@ def _shape_arg(shape, op):
 
 
 def _infer_shape(shape, numel, op, in_shape):
-    neg = [i for i, s in enumerate(shape) if s == -1]
-    if len(neg) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    for s in shape:
-        if s < -1:
-            raise RuntimeError(f"invalid shape dimension {s}")
-    if neg:
-        known = 1
-        for s in shape:
-            if s != -1:
-                known *= s
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if s == -1 else s for s in shape)
-    n = 1
-    for s in shape:
-        n *= s
-    if n != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
-    return shape
+    infer, known = None, 1
+    for i, s in enumerate(shape):  # PyTorch's infer_size: checked left to right
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s >= 0:
+            known *= s
+        else:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+    if numel == known or (infer is not None and known > 0 and numel % known == 0):
+        if infer is not None:
+            if known == 0:
+                raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                                   "unspecified dimension size -1 can be any value and is ambiguous")
+            shape = shape[:infer] + (numel // known,) + shape[infer + 1:]
+        return shape
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
 
 
 # ---------------------------------------------------------------- views by an array function
@@ -243,15 +241,24 @@ def ravel(input):
 def unflatten(input, dim, sizes):
     d = _wrap_dim(dim, input._data.ndim, "unflatten")
     shape = input._data.shape
-    sizes = tuple(int(s) for s in sizes)
-    if not sizes:
+    given = tuple(int(s) for s in sizes)
+    if not given:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    if -1 in sizes:
-        known = int(np.prod([s for s in sizes if s != -1]))
-        sizes = tuple(shape[d] // known if s == -1 and known else s for s in sizes)
-    if int(np.prod(sizes)) != shape[d]:
-        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
-                           f"({shape[d]}) in the input tensor")
+    n, known = shape[d], 1
+    for s in given:
+        if s != -1:
+            known *= s
+    infer = given.count(-1)
+    if infer > 1:
+        raise RuntimeError("unflatten got an unexpected error:\nonly one dimension can be inferred")
+    if infer and known == 0 and n == 0:
+        raise RuntimeError(f"unflatten got an unexpected error:\ncannot reshape tensor of 0 elements into shape "
+                           f"{list(given)} because the unspecified dimension size -1 can be any value and is "
+                           "ambiguous")
+    if (n % known if infer and known else n != known) or (infer and not known):
+        raise RuntimeError(f"unflatten: Provided sizes {list(given)} don't multiply up to the size of dim {d} "
+                           f"({n}) in the input tensor")
+    sizes = tuple(n // known if s == -1 else s for s in given)
     return _reshape(input, shape[:d] + sizes + shape[d + 1:], False, "unflatten", View)  # always a view
 
 
@@ -341,17 +348,31 @@ def t(input):
     return _t(input, T)
 
 
-def _mT(self):
+def _matrix_transpose(self, what):
     if self._data.ndim < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+        raise RuntimeError(f"{what} is only supported on matrices or batches of matrices. Got "
                            f"{self._data.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 
+def _H(self):
+    if self._data.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self._data.ndim}-D tensor."
+                           f"{' For batches of matrices, consider using tensor.mH' if self._data.ndim > 2 else ''}")
+    return _t(self, Transpose)  # PyTorch's H is transpose(0, 1): TransposeBackward0
+
+
+@tensor_method
+def adjoint(input):
+    if input._data.ndim == 0:
+        return input  # PyTorch returns the 0-d tensor itself (with a deprecation warning)
+    return _matrix_transpose(input, "tensor.adjoint()")
+
+
 Tensor.T = property(lambda self: _permute(self, tuple(range(self._data.ndim - 1, -1, -1))))
-Tensor.mT = property(_mT)
-Tensor.H = property(lambda self: _t(self, Transpose))  # PyTorch's H is transpose(0, 1): TransposeBackward0
-Tensor.mH = Tensor.mT
+Tensor.mT = property(lambda self: _matrix_transpose(self, "tensor.mT"))
+Tensor.H = property(_H)
+Tensor.mH = property(lambda self: _matrix_transpose(self, "tensor.mH"))
 
 
 @tensor_method("movedim", "moveaxis")
@@ -403,8 +424,8 @@ def expand(self, *sizes):
     for i, s in enumerate(sizes):
         if i < lead:
             if s < 0:
-                raise RuntimeError(f"expand: the expanded size of the tensor ({s}) isn't allowed in a leading, "
-                                   "non-existing dimension 0")
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   f"non-existing dimension {i}")
             new.append(s)
             continue
         cur = shape[i - lead]
@@ -416,6 +437,8 @@ def expand(self, *sizes):
                                f"{list(shape)}")
         new.append(s)
     new = tuple(new)
+    if new == shape:  # a writable alias, re-derived as one (np.broadcast_to would make it read-only)
+        return _view_of(Expand.apply(self, new), self, lambda a: a.view())
     return _view_of(Expand.apply(self, new), self, lambda a: np.broadcast_to(a, new))
 
 
@@ -656,6 +679,8 @@ class Repeat(Function):
 
 @tensor_method
 def repeat(self, *sizes):
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     reps = _shape_arg(sizes, "repeat")
     if len(reps) < self._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
@@ -677,13 +702,18 @@ def tile(input, dims):
 class Cat(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
-        ctx.axis = axis
-        ctx.sizes = [a.shape[axis] for a in arrays]
-        return np.concatenate(arrays, axis=axis)
+        # PyTorch's legacy rule: 1-d empty tensors are skipped (they still get an empty gradient)
+        skip = [a.ndim == 1 and a.shape[0] == 0 for a in arrays]
+        if all(skip) or not any(skip):
+            skip = [False] * len(arrays)
+        ctx.axis, ctx.skip = axis, skip
+        ctx.sizes = [a.shape[axis] for a, s in zip(arrays, skip) if not s]
+        return np.concatenate([a for a, s in zip(arrays, skip) if not s], axis=axis)
 
     @staticmethod
     def backward(ctx, g):
-        return (None,) + tuple(g.split(ctx.sizes, ctx.axis))
+        pieces = iter(g.split(ctx.sizes, ctx.axis))
+        return (None,) + tuple(g.new_zeros((0,)) if s else next(pieces) for s in ctx.skip)
 
 
 def _check_cat(tensors, op):
@@ -691,6 +721,8 @@ def _check_cat(tensors, op):
         raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
+        if op == "stack":
+            raise RuntimeError("stack expects a non-empty TensorList")
         raise ValueError(f"torch.{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
@@ -711,7 +743,9 @@ def _out(result, out):
     return out_(result, out)
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0, *, out=None, axis=None):
+    if axis is not None:  # PyTorch's argument parser takes NumPy's name for dim too
+        dim = axis
     tensors = _check_cat(tensors, "cat")
     # legacy behaviour kept by PyTorch: 1-d empty tensors are skipped (but take part in type promotion)
     nonempty = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)] or tensors[:1]
@@ -728,10 +762,14 @@ def cat(tensors, dim=0, *, out=None):
             if d != axis and s[d] != ref._data.shape[d]:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
                                    f"{ref._data.shape[d]} but got size {s[d]} for tensor number {i} in the list.")
-    return _out(Cat.apply(axis, *_promoted(nonempty, tensors)), out)
+    return _out(Cat.apply(axis, *_promoted(tensors)), out)
 
 
-concat = concatenate = cat
+concat = cat
+
+
+def concatenate(tensors, axis=0, out=None, *, dim=None):
+    return cat(tensors, axis if dim is None else dim, out=out)
 
 
 class Stack(Function):
@@ -1030,6 +1068,9 @@ class CopySlices(Function):
     @staticmethod
     def backward(ctx, g):
         return MaskView.apply(g, ctx.fn, ctx.like), AsView.apply(g, ctx.fn), None
+
+
+CopySlices._backward_name = "CopySlices"  # PyTorch's node has no BackwardN suffix (grad_fn=<CopySlices>)
 
 
 class AsStrided(AsView):
