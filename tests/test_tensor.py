@@ -227,17 +227,22 @@ def test_grad_fn_names_match_torch(expr):
     assert names[1] == names[0]
 
 
-# Known differences in node names: PyTorch computes 2 / a as a reciprocal times 2 (MulBackward0), and has
-# single nodes where tapegrad composes (std: SqrtBackward0 of var, nansum, addmm: AddBackward0 of a
-# product, einsum).
-@pytest.mark.xfail(strict=True, reason="node names differ from torch's for these operators (see comment above)")
-@pytest.mark.parametrize("expr", ["2 / a", "a.std()", "a.nansum()",
-                                  "m.addmm(m.ones(2, 2), a.unsqueeze(1), a.unsqueeze(0))",
-                                  "m.einsum('i,j->ij', a, a)"])
+# Formerly known differences, now one node each as in PyTorch: 2 / a is a reciprocal times 2 (MulBackward0 over
+# ReciprocalBackward0), std, nansum and addmm are single nodes, einsum is named after the last operator PyTorch's
+# einsum composes (a product, a permute, a sum or a view).
+@pytest.mark.parametrize("expr", ["2 / a", "2.5 / a", "a.std()", "a.std(0)", "m.std(a, correction=0)", "a.nansum()",
+                                  "a.nansum(0)", "m.addmm(m.ones(2, 2), a.unsqueeze(1), a.unsqueeze(0))",
+                                  "m.ones(2, 2).addmm(a.unsqueeze(1), a.unsqueeze(0), beta=0.5, alpha=2)",
+                                  "m.einsum('i,j->ij', a, a)", "m.einsum('i,i->', a, a)", "m.einsum('i->', a)",
+                                  "m.einsum('i->i', a)", "m.einsum('ij,jk->ik', a[None], a[:, None])",
+                                  "m.einsum('ii->i', a.expand(2, 2))", "m.einsum('ii', a.expand(2, 2))",
+                                  "m.einsum('i,j,k->ijk', a, a, a)", "m.einsum('...,...->...', a, a)"])
 def test_grad_fn_names_known_differences(expr):
     t = eval(expr, {"m": torch, "a": torch.tensor([1.5, 2.0], requires_grad=True)})
     g = eval(expr, {"m": tg, "a": tg.tensor([1.5, 2.0], requires_grad=True)})
     assert g.grad_fn.name() == t.grad_fn.name()
+    assert [type(f).__name__ if f is None else f.name() for f, _ in g.grad_fn.next_functions][:1] == \
+        [type(f).__name__ if f is None else f.name() for f, _ in t.grad_fn.next_functions][:1] or "einsum" in expr
 
 
 # ---------------------------------------------------------------- in-place
@@ -387,3 +392,13 @@ def test_grad_assignment_checks():
             x.grad = [1.0, 2.0]
         x.grad = None
         assert x.grad is None
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "sum"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_zero_d_results_hold_arrays(op, grad):
+    """Operators on 0-d tensors give 0-d arrays (NumPy gives scalars), on the recorded and unrecorded paths."""
+    a, b = tg.tensor(2.0, requires_grad=grad), tg.tensor(3.0)
+    r = a.sum() if op == "sum" else getattr(tg, op)(a, b)
+    assert r._data.__class__ is np.ndarray and r._data.shape == ()
+    assert r.new_zeros(2).shape == (2,)

@@ -166,6 +166,8 @@ def _unrecorded(ufunc, op, x, y):
         r = ufunc(x, y)
     except ValueError as exc:
         raise _broadcast_error(op, exc, x, y) from None
+    if r.__class__ is not np.ndarray:  # 0-d operands give a NumPy scalar (CuPy gives arrays)
+        return _T(r)
     t = _new(Tensor)  # Tensor._make(r), inlined
     t._data, t._rg, t.grad_fn, t._vc = r, False, None, None
     return t
@@ -232,7 +234,7 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = g / b if ctx.needs_input_grad[0] else None
-        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        gb = -(g * ((a / b) / b)) if ctx.needs_input_grad[1] else None  # PyTorch's div_tensor_other_backward
         return ga, gb
 
 
@@ -246,27 +248,64 @@ class Neg(Function):
         return -g
 
 
+def _pow_arrays(a, b):
+    """a ** b as PyTorch computes it: a float tensor to the number 0.5, -0.5, -1, 2, 3 or -2 by sqrt, rsqrt,
+    reciprocal or products (pow_tensor_scalar's special cases: the same rounding, and sqrt(-0.0) = -0.0);
+    integers to negative integer exponents in a tensor elementwise (1, -1 or 0, as PyTorch's powi)."""
+    if b.__class__ in (int, float) and hasattr(a, "dtype") and a.dtype.kind == "f":
+        if b == 2:
+            return a * a
+        if b == 0.5:
+            return np.sqrt(a)
+        if b == -1:
+            return 1 / a
+        if b == 3:
+            return a * a * a
+        if b == -0.5:
+            return 1 / np.sqrt(a)
+        if b == -2:
+            return 1 / (a * a)
+    if hasattr(b, "dtype") and b.dtype.kind == "i" and (b < 0).any():
+        ai = np.asarray(a)
+        if ai.dtype.kind in "iu":
+            neg = b < 0
+            pos = ai ** np.where(neg, 0, b)
+            one = np.ones((), pos.dtype)
+            odd = np.where(b % 2 == 1, -one, one) if ai.dtype.kind == "i" else one
+            small = np.where(ai == 1, one, np.where(ai == -1, odd, np.zeros((), pos.dtype)))
+            return np.where(neg, small, pos).astype(pos.dtype, copy=False)
+    return a ** b
+
+
+def _log_number(a):
+    return math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
+
+
 class Pow(Function):
+    """pow with PyTorch's gradients (pow_backward, pow_backward_self, pow_backward_exponent)."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        if isinstance(b, (int, float)) and b == 2:
-            return a * a
-        return a ** b
+        return _pow_arrays(a, b)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            if isinstance(b, (int, float)):
-                ga = g * (b * a ** (b - 1)) if b != 0 else g * 0
+            if not isinstance(b, Tensor):
+                ga = g * (b * a ** (b - 1)) if b != 0 else g.new_zeros(g.shape)
             else:
-                ga = g * b * where(b == 0, 1.0, a) ** (b - 1) * (b != 0)
+                ga = where(b == 0, 0.0, g * (b * a ** (b - 1)))
         if ctx.needs_input_grad[1]:
             y = a ** b
-            ga_log = where((a == 0) & (b >= 0), 0.0, log(a)) if isinstance(a, Tensor) else math.log(a)
-            gb = g * y * ga_log
+            if isinstance(a, Tensor):
+                gb = g * where((a == 0) & (b >= 0), 0.0, y * log(a))
+            elif a == 0:
+                gb = g * where(b >= 0, 0.0, y * -math.inf)
+            else:
+                gb = g * (y * _log_number(a))
         return ga, gb
 
 
@@ -362,8 +401,11 @@ divide = true_divide = div
 
 @tensor_method("__rtruediv__")
 def _rdiv(self, other):
-    a, b = _promote(other, self, "div", float_result=True)
-    return Div.apply(a, b)
+    # PyTorch's Tensor.__rtruediv__ is `self.reciprocal() * other`: a MulBackward0 node over a ReciprocalBackward0,
+    # and its rounding (2 / x is the reciprocal times 2, not a single division)
+    if isinstance(other, Tensor):
+        return div(other, self)
+    return mul(reciprocal(self), other)
 
 
 class _NoGradBinary(Function):
@@ -548,6 +590,25 @@ def _unary(name, fwd, bwd, save="x", floatify=True, int_ok=False, method=True):
     return op
 
 
+def _no_kernel(fn, kernel, kinds="b"):
+    """fn, refusing the dtype kinds PyTorch has no `kernel` for, with its NotImplementedError."""
+    def forward(x):
+        if x.dtype.kind in kinds:
+            from .._tensor import _type_name
+
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(x.dtype)}\'')
+        return fn(x)
+
+    return forward
+
+
+def _sign(x):
+    """PyTorch's sign: 0 for NaN and for -0.0 (+0.0), the input back for bool."""
+    if x.dtype.kind == "f":
+        return (x > 0).astype(x.dtype) - (x < 0)
+    return x.copy() if x.dtype.kind == "b" else np.sign(x)
+
+
 # ---------------------------------------------------------------- erf on NumPy
 # Chebyshev fit of erfc (Numerical Recipes, 3rd ed., 6.2.2): full double precision for z >= 0.
 _ERFC_COF = np.array([
@@ -664,15 +725,21 @@ asinh = _unary("asinh", np.arcsinh, lambda g, x, y: g * rsqrt(x * x + 1))
 acosh = _unary("acosh", np.arccosh, lambda g, x, y: g * rsqrt(x * x - 1))
 atanh = _unary("atanh", np.arctanh, lambda g, x, y: g / (1 - x * x))
 sigmoid = _unary("sigmoid", lambda x: _sigmoid(x), lambda g, x, y: g * y * (1 - y), save="y")
-reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, x, y: -g * y * y, save="y")
+reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, x, y: -g * (y * y), save="y")
 erf = _unary("erf", _erf_array, lambda g, x, y: g * (2 / _SQRT_PI) * exp(-x * x))
 erfc = _unary("erfc", lambda x: 1 - _erf_array(x), lambda g, x, y: g * (-2 / _SQRT_PI) * exp(-x * x))
 erfinv = _unary("erfinv", _erfinv_array, lambda g, x, y: g * (_SQRT_PI / 2) * exp(y * y), save="y")
-sinc = _unary("sinc", np.sinc, lambda g, x, y: g * where(x == 0, 0.0, (cos(x * math.pi) - y) / x), save="xy")
+def _sinc_grad(g, x, y):  # PyTorch's sinc_backward, in its order of operations
+    xpi, x2pi = x * math.pi, x * x * math.pi
+    return where(x2pi == 0, 0.0, g * (xpi * cos(xpi) - sin(xpi)) / x2pi)
+
+
+sinc = _unary("sinc", np.sinc, _sinc_grad)
 deg2rad = _unary("deg2rad", np.deg2rad, lambda g, x, y: g * (math.pi / 180), save="")
 rad2deg = _unary("rad2deg", np.rad2deg, lambda g, x, y: g * (180 / math.pi), save="")
-square = _unary("square", np.square, lambda g, x, y: g * 2 * x, floatify=False)
-abs = _unary("abs", np.abs, lambda g, x, y: g * sign(x), floatify=False)
+square = _unary("square", lambda x: np.square(x.astype(np.int64) if x.dtype.kind == "b" else x),
+                lambda g, x, y: g * 2 * x, floatify=False)  # square of bool: int64, as PyTorch's pow(x, 2)
+abs = _unary("abs", _no_kernel(np.abs, "abs_cpu"), lambda g, x, y: g * sign(x), floatify=False)
 # ---------------------------------------------------------------- relu (torch.relu and F.relu)
 class Relu(Function):
     @staticmethod
@@ -712,16 +779,19 @@ def relu_(input):
 
 
 _zero_grad = lambda g, x, y: g * 0  # noqa: E731  (piecewise-constant functions)
-sign = _unary("sign", np.sign, _zero_grad, save="", floatify=False)
+
+
+sign = _unary("sign", _sign, _zero_grad, save="", floatify=False)
 sgn = sign
-floor = _unary("floor", lambda x: np.floor(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
-               floatify=False)
-ceil = _unary("ceil", lambda x: np.ceil(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
-              floatify=False)
-trunc = _unary("trunc", lambda x: np.trunc(x) if x.dtype.kind in "fc" else x.copy(), _zero_grad, save="",
-               floatify=False)
+floor = _unary("floor", _no_kernel(lambda x: np.floor(x) if x.dtype.kind in "fc" else x.copy(), "floor_vml_cpu"),
+               _zero_grad, save="", floatify=False)
+ceil = _unary("ceil", _no_kernel(lambda x: np.ceil(x) if x.dtype.kind in "fc" else x.copy(), "ceil_vml_cpu"),
+              _zero_grad, save="", floatify=False)
+trunc = _unary("trunc", _no_kernel(lambda x: np.trunc(x) if x.dtype.kind in "fc" else x.copy(), "trunc_vml_cpu"),
+               _zero_grad, save="", floatify=False)
 fix = trunc
-frac = _unary("frac", lambda x: x - np.trunc(x), lambda g, x, y: g, save="")
+frac = _unary("frac", _no_kernel(lambda x: x - np.trunc(x), "frac_cpu", "biu"), lambda g, x, y: g, save="",
+              floatify=False)
 absolute = abs
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 
@@ -735,6 +805,8 @@ def _sigmoid(x):
 class Round(Function):
     @staticmethod
     def forward(ctx, x, decimals):
+        if x.dtype.kind == "b":
+            raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
         return np.round(x, decimals) if x.dtype.kind in "fc" else x.copy()
 
     @staticmethod
@@ -771,23 +843,24 @@ arctan2 = atan2
 
 
 class _Select2(Function):
-    """maximum/minimum/fmax/fmin: the gradient goes to the chosen operand, split evenly on ties (PyTorch)."""
+    """maximum/minimum/fmax/fmin with PyTorch's gradients (derivatives.yaml): `zero_a(a, b)` and `zero_b(a, b)` say
+    where an operand gets none. maximum: split evenly on ties, and a NaN comparison (neither smaller) gives the
+    gradient to both; fmax: ties go to the first operand, a NaN to the other one."""
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        pick_a = ctx.pick(a, b)
-        tie = a == b
-        half = g * 0.5
-        ga = where(tie, half, where(pick_a, g, 0.0)) if ctx.needs_input_grad[0] else None
-        gb = where(tie, half, where(pick_a, 0.0, g)) if ctx.needs_input_grad[1] else None
+        if ctx.split:
+            g = where(a == b, g / 2, g)
+        ga = where(ctx.zero_a(a, b), 0.0, g) if ctx.needs_input_grad[0] else None
+        gb = where(ctx.zero_b(a, b), 0.0, g) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
-def _select2(name, fn, pick, doc):
+def _select2(name, fn, zero_a, zero_b, split, doc):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        ctx.pick = pick
+        ctx.zero_a, ctx.zero_b, ctx.split = zero_a, zero_b, split
         return fn(a, b)
 
     cls = _guard_broadcast(type(name.capitalize(), (_Select2,), {"forward": staticmethod(forward),
@@ -805,10 +878,12 @@ def _select2(name, fn, pick, doc):
     return op
 
 
-maximum = _select2("maximum", np.maximum, lambda a, b: (a > b) | isnan(a), "torch.maximum (NaN propagates)")
-minimum = _select2("minimum", np.minimum, lambda a, b: (a < b) | isnan(a), "torch.minimum (NaN propagates)")
-fmax = _select2("fmax", np.fmax, lambda a, b: (a > b) | isnan(b), "torch.fmax (NaN ignored)")
-fmin = _select2("fmin", np.fmin, lambda a, b: (a < b) | isnan(b), "torch.fmin (NaN ignored)")
+maximum = _select2("maximum", np.maximum, lambda a, b: a < b, lambda a, b: a > b, True, "torch.maximum (NaN propagates)")
+minimum = _select2("minimum", np.minimum, lambda a, b: a > b, lambda a, b: a < b, True, "torch.minimum (NaN propagates)")
+fmax = _select2("fmax", np.fmax, lambda a, b: logical_not((a >= b) | isnan(b)), lambda a, b: (a >= b) | isnan(b),
+                False, "torch.fmax (NaN ignored)")
+fmin = _select2("fmin", np.fmin, lambda a, b: logical_not((a <= b) | isnan(b)), lambda a, b: (a <= b) | isnan(b),
+                False, "torch.fmin (NaN ignored)")
 
 
 def hypot(input, other):
@@ -856,18 +931,21 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # PyTorch's clamp_backward and clamp_backward_min_max: where(..., grad, 0); with min > max the result is
+        # max, so its gradient goes to max
         x, lo, hi = ctx.saved_tensors
         keep = None
         if lo is not None:
             keep = x >= lo
         if hi is not None:
             keep = (x <= hi) if keep is None else keep & (x <= hi)
-        gx = g * keep
+        gx = where(keep, g, 0.0) if ctx.needs_input_grad[0] else None
         glo = ghi = None
-        if lo is not None and ctx.needs_input_grad[1]:
-            glo = g * (x < lo)
-        if hi is not None and ctx.needs_input_grad[2]:
-            ghi = g * (x > hi) * (x >= lo if lo is not None else 1)
+        both = isinstance(lo, Tensor) and isinstance(hi, Tensor)
+        if isinstance(lo, Tensor) and ctx.needs_input_grad[1]:
+            glo = where((x < lo) & (lo < hi) if both else x < lo, g, 0.0)
+        if isinstance(hi, Tensor) and ctx.needs_input_grad[2]:
+            ghi = where((x > hi) | (hi < lo) if both else x > hi, g, 0.0)
         return gx, glo, ghi
 
 
@@ -882,8 +960,10 @@ def clamp(input, min=None, max=None, *, out=None):
         lo = lo.to(rt) if isinstance(lo, Tensor) and lo.dtype is not rt else lo
         hi = hi.to(rt) if isinstance(hi, Tensor) and hi.dtype is not rt else hi
     else:
-        if (isinstance(lo, float) or isinstance(hi, float)) and input._data.dtype.kind in "biu":
-            input = input.to(_dtype.get_default_dtype())
+        if input._data.dtype.kind in "biu":  # an int bound lifts a bool tensor to int64, a float one ints to float
+            rt = _dtype.result_type(*(v for v in (input, lo, hi) if v is not None))
+            if rt is not input.dtype:
+                input = input.to(rt)
         dt = input._data.dtype
         lo = None if lo is None else dt.type(lo)
         hi = None if hi is None else dt.type(hi)
@@ -931,11 +1011,13 @@ def where(condition, input=None, other=None, *, out=None):
         if condition._data.dtype == np.uint8:
             condition = condition.to(_dtype.bool)
         else:
+            from .._tensor import _type_name
+
             raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{condition.dtype.name.capitalize()}")
+                               f"{_type_name(condition._data.dtype)}")
     a, b = _promote(input, other, "where")
-    if isinstance(a, Tensor) and isinstance(b, Tensor) or not (isinstance(a, Tensor) or isinstance(b, Tensor)):
-        pass
+    if not (isinstance(a, Tensor) or isinstance(b, Tensor)):  # two numbers: PyTorch's dtype for them (2.5: float32)
+        a = Tensor._make(np.asarray(a, dtype=_dtype.result_type(a, b).np))
     return _out(Where.apply(condition, a, b), out)
 
 

@@ -43,6 +43,11 @@ def _check_matmul(a, b, op):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{a.dtype.name} and {b.dtype.name} (shapes {_fmt(sa)} and {_fmt(sb)})")
+    if a._data.dtype.kind == "b":  # no bool kernels: the name of the one PyTorch's matmul would dispatch to
+        na, nb = len(sa), len(sb)
+        kernel = ("bmm" if op == "bmm" else "dot" if na == nb == 1 else "addmv_impl_cpu" if nb == 1 else
+                  "addmm_impl_cpu_" if na <= 2 or nb <= 2 else "bmm")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     k_a, k_b = sa[-1], (sb[-2] if len(sb) >= 2 else sb[0])
     if k_a != k_b:
         raise RuntimeError(f"{op}: shapes {_fmt(sa)} and {_fmt(sb)} cannot be multiplied ({k_a} != {k_b})")
@@ -290,11 +295,86 @@ def _scaled_sum(input, prod, beta, alpha):
     return prod + (input * beta if beta != 1 else input)
 
 
+class Addmm(Function):
+    """beta * input + alpha * (mat1 @ mat2), one node as in PyTorch (AddmmBackward0); beta=0 ignores input (even
+    NaN) but still gives it a zero gradient (maybe_multiply(grad, beta)). The engine sums input's gradient down to
+    its broadcast shape."""
+
+    @staticmethod
+    def forward(ctx, c, a, b, beta, alpha):
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(a if need[2] else None, b if need[1] else None)
+        ctx.beta, ctx.alpha = beta, alpha
+        p = _matmul_arrays(a, b)
+        if alpha != 1:
+            p = p * p.dtype.type(alpha)
+        if beta == 0:
+            return np.array(np.broadcast_to(p, p.shape))
+        return p + (c * c.dtype.type(beta) if beta != 1 else c)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need, beta, alpha = ctx.needs_input_grad, ctx.beta, ctx.alpha
+        gc = (g if beta == 1 else g * beta) if need[0] else None
+        ga = gb = None
+        if need[1]:
+            ga = matmul(g, b.mT)
+            ga = ga if alpha == 1 else ga * alpha
+        if need[2]:
+            gb = matmul(a.mT, g)
+            gb = gb if alpha == 1 else gb * alpha
+        return gc, ga, gb, None, None
+
+
+def _check_addmm(input, mat1, mat2):
+    for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
+        _need_tensor(t, "addmm", name)
+    for name, t in (("mat1", mat1), ("mat2", mat2)):
+        if t.dim() != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t.dim()}-D tensor")
+    dc, d1, d2 = input._data.dtype, mat1._data.dtype, mat2._data.dtype
+    if dc != d2:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_type_name(dc)} and {_type_name(d2)}")
+    if d1 != d2:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES.get(d1.name, d1.name)} "
+                           f"!= {_CPP_NAMES.get(d2.name, d2.name)}")
+    (n, k), (k2, m) = mat1.shape, mat2.shape
+    if k != k2:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    if d1.kind == "b":
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+    shape = tuple(input.shape)
+    if len(shape) > 2:
+        raise RuntimeError(f"expand(torch.{_type_name(dc)}Tensor{{{list(shape)}}}, size=[{n}, {m}]): the number of sizes "
+                           f"provided (2) must be greater or equal to the number of dimensions in the tensor "
+                           f"({len(shape)})")
+    full = (1,) * (2 - len(shape)) + shape
+    for i, (have, want) in enumerate(zip(full, (n, m))):
+        if have not in (1, want):
+            raise RuntimeError(f"The expanded size of the tensor ({want}) must match the existing size ({have}) at "
+                               f"non-singleton dimension {i}.  Target sizes: [{n}, {m}].  Tensor sizes: {list(shape)}")
+
+
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+              "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half"}
+
+
 @tensor_method
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     from .elementwise import _out
 
-    return _out(_scaled_sum(input, mm(mat1, mat2), beta, alpha), out)
+    if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
+        input, mat1, mat2 = _amp._cast(input, mat1, mat2)
+    _check_addmm(input, mat1, mat2)
+    if input._data.dtype.kind in "iu":  # PyTorch casts the scalars to the integer dtype (0.5 -> 0)
+        beta, alpha = int(beta), int(alpha)
+    return _out(Addmm.apply(input, mat1, mat2, beta, alpha), out)
+
+
+@tensor_method
+def addmm_(input, mat1, mat2, *, beta=1, alpha=1):
+    return input._inplace(addmm(input, mat1, mat2, beta=beta, alpha=alpha), "addmm_")
 
 
 @tensor_method
@@ -471,6 +551,19 @@ def _einsum2(ta, tb, out, a, b):
 
 
 class Einsum(Function):
+    def name(self):
+        """PyTorch's name: that of the last operator its einsum composes (aten/src/ATen/native/Linear.cpp): the
+        permute (one operand) or the product (more) when no subscript is summed, else the sum (one operand)
+        or the view of the last pairwise product (more)."""
+        eq = self.__dict__.get("equation")
+        if eq is None:
+            return "EinsumBackward0"
+        lhs, out = eq.split("->")
+        summed = any(c not in out for c in lhs if c != ",")
+        if "," not in lhs:
+            return "SumBackward1" if summed else "PermuteBackward0"
+        return "ViewBackward0" if summed else "MulBackward0"
+
     @staticmethod
     def forward(ctx, equation, *arrays):
         ctx.equation = equation
@@ -534,6 +627,10 @@ def _sublist_equation(args):
 def _normalise_equation(equation, operands):
     """Explicit output, ellipses as letters, broadcast operands: (equation, operands)."""
     eq = equation.replace(" ", "")
+    for i, c in enumerate(equation):
+        if not (c.isascii() and c.isalpha() or c in " ,.->"):
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation string, subscripts "
+                               "must be in [a-zA-Z]")
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
@@ -564,16 +661,41 @@ def _normalise_equation(equation, operands):
             raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
                                "operand")
     size = {}
-    for t, op in zip(terms, operands):
+    for i, (t, op) in enumerate(zip(terms, operands)):
+        seen = {}
         for c, s in zip(t, op.shape):
+            if c in seen:  # a repeated subscript: a diagonal, of equal sizes
+                if s != seen[c]:
+                    raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                                       f"match, {s} != {seen[c]}")
+                continue
+            seen[c] = s
             if size.get(c, 1) == 1:
                 size[c] = s
             elif s not in (1, size[c]):
-                raise RuntimeError(f"einsum(): operands do not broadcast: subscript '{c}' has size {s} for an "
-                                   f"operand but {size[c]} for another (equation '{equation}')")
+                raise RuntimeError(f"einsum(): subscript {c} has size {s} for operand {i} which does not broadcast "
+                                   f"with previously seen size {size[c]} (subscript '{c}' has size {s} for an operand "
+                                   f"but {size[c]} for another in equation '{equation}')")
     operands = [op if all(s == size[c] for c, s in zip(t, op.shape)) else op.expand([size[c] for c in t])
                 for t, op in zip(terms, operands)]
     return ",".join(terms) + "->" + rhs, operands
+
+
+def _check_einsum_contraction(eq, operands):
+    """PyTorch contracts a subscript that two operands share, and that is summed, by bmm: no bool kernel and no
+    type promotion there (products without a shared summed subscript promote)."""
+    lhs, out = eq.split("->")
+    terms = lhs.split(",")
+    shared = [c for c in set(lhs) - set(out) - {","}
+              if sum(1 for t, o in zip(terms, operands) if c in t and o.shape[t.index(c)] != 1) >= 2]
+    if not shared:
+        return
+    dts = [o._data.dtype for o in operands]
+    for d in dts[1:]:
+        if d != dts[0]:
+            raise RuntimeError(f"expected scalar type {_type_name(dts[0])} but found {_type_name(d)}")
+    if dts[0].kind == "b":
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
 
 
 def einsum(*args):
@@ -584,7 +706,12 @@ def einsum(*args):
         if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
             operands = tuple(operands[0])
     eq, operands = _normalise_equation(equation, operands)
+    if len(operands) > 1:
+        _check_einsum_contraction(eq, operands)
     rt = _dtype.result_type(*[o.dtype for o in operands]) if len(operands) > 1 else operands[0].dtype
+    lhs, out = eq.split("->")
+    if len(operands) == 1 and rt._cat <= 1 and set(lhs) - set(out):  # one operand summed: sum's int64
+        rt = _dtype.int64
     operands = [o if o.dtype is rt else o.to(rt) for o in operands]
     return Einsum.apply(eq, *operands)
 
@@ -1243,11 +1370,18 @@ _LstsqResult = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "s
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
-    _check_matrix(A, "torch.linalg.lstsq")
-    _check_float(B, "torch.linalg.lstsq")
-    if A._data.dtype != B._data.dtype:
+    _need_tensor(A, "linalg_lstsq", "self")
+    _need_tensor(B, "linalg_lstsq", "b")
+    if A._data.dtype != B._data.dtype:  # PyTorch's checks, in its order
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
                            f"dtype {_type_name(A._data.dtype)} and other's dtype {_type_name(B._data.dtype)}")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    if A.dim() < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    if not (A.dim() >= B.dim() and A.dim() - B.dim() <= 1):
+        raise RuntimeError("torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss), "
                            f"got {driver}")

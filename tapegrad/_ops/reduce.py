@@ -1,6 +1,7 @@
 """Reductions: sum, mean, prod, var/std, max/min and their arg- and a- forms, median, mode, logsumexp,
 cumulative sums and products, norms, softmax and log_softmax, all/any."""
 import collections
+import warnings
 
 import numpy as np
 
@@ -63,7 +64,13 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
-_add_reduce, _asarray, _new = np.add.reduce, np.asarray, object.__new__
+_add_reduce, _asarray, _new, _empty = np.add.reduce, np.asarray, object.__new__, np.empty
+
+
+def _full_sum(x, np_dtype=None):
+    """The sum of all of NumPy array x as a 0-d array: reduced straight into one (the same bits as
+    np.asarray(x.sum()), without the intermediate NumPy scalar)."""
+    return _add_reduce(x, None, np_dtype, _empty((), np_dtype or x.dtype))
 
 
 def _np_axis(axes):
@@ -97,7 +104,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, np_dtype):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        if axes is None:  # x.sum's own ufunc, called directly; a full sum gives a NumPy scalar: make it 0-d
+        if axes is None:  # x.sum's own ufunc, called directly, into a 0-d array (not a NumPy scalar)
+            if not keepdim and x.__class__ is np.ndarray:
+                return _full_sum(x, np_dtype)
             return _asarray(_add_reduce(x, None, np_dtype, None, keepdim))
         return _add_reduce(x, _np_axis(axes), np_dtype, None, keepdim)
 
@@ -119,7 +128,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     if dim is None and axis is None and dtype is None and input._data.dtype.kind in "fc":
         if not (input._rg and grad_mode.GRAD[0]) and input._data.__class__ is np.ndarray:  # nothing to record
             t = _new(Tensor)  # Tensor._make(...), inlined
-            t._data = _asarray(_add_reduce(input._data, None, None, None, keepdim))
+            t._data = _full_sum(input._data) if not keepdim else _add_reduce(input._data, None, None, None, True)
             t._rg, t.grad_fn, t._vc = False, None, None
             return t
         return Sum.apply(input, None, keepdim, None)  # the common loss.sum(): nothing to normalise
@@ -129,11 +138,31 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None):
     return Sum.apply(input, axes, keepdim, _sum_dtype(input, dtype))
 
 
+class Nansum(Function):
+    """sum with NaNs counted as zero; the gradient is zero where the input is NaN (PyTorch's nansum_backward)."""
+
+    _unary = True
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim, np_dtype):
+        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        if x.dtype.kind in "fc":
+            ctx.save_for_backward(x)
+            x = np.where(np.isnan(x), x.dtype.type(0), x)
+        return _asarray(_add_reduce(x, _np_axis(axes), np_dtype, None, keepdim))
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import isnan, where
+
+        (x,) = ctx.saved_tensors
+        return where(isnan(x), 0.0, _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)), None, None, None
+
+
 @tensor_method
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import isnan, where
-
-    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+    axes = _dims(dim, input._data.ndim, "nansum")
+    return Nansum.apply(input, axes, keepdim, _sum_dtype(input, dtype))
 
 
 class Mean(Function):
@@ -432,29 +461,32 @@ class Extreme(Function):
         ctx.save_for_backward(x, y)
         return y
 
+    _nan_hits = True  # a NaN result's gradient goes to the NaN elements (evenly_distribute_backward)
+
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         yk = _expand_back(y, ctx.shape, ctx.axes, ctx.keepdim)._data
         hit = x._data == yk
-        if x._data.dtype.kind == "f":
+        if ctx._nan_hits and x._data.dtype.kind == "f":
             hit |= np.isnan(x._data) & np.isnan(yk)
-        count = hit.sum(axis=_np_axis(ctx.axes), keepdims=True)
-        share = _const((hit / count).astype(x._data.dtype))
-        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * share, None, None, None
+        dt = x._data.dtype
+        count = _const(hit.sum(axis=_np_axis(ctx.axes), keepdims=True).astype(dt))
+        # PyTorch's order, grad / count * mask; amax/amin count no NaN, so a NaN result gives NaN gradients
+        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) / count * _const(hit.astype(dt)), None, None, None
 
 
 # Extreme under PyTorch's names for the calls that make it
-class Amax(Extreme):
-    pass
+class Amax(Extreme):  # amax/amin/aminmax: scale_grad_by_count with mask result == input (NaN never equal)
+    _nan_hits = False
 
 
 class Amin(Extreme):
-    pass
+    _nan_hits = False
 
 
 class Aminmax(Extreme):  # both outputs of aminmax (one node in PyTorch, two here)
-    pass
+    _nan_hits = False
 
 
 class _MaxAll(Extreme):  # max(), min(): PyTorch's second overloads (max(dim) is the first)
@@ -595,6 +627,8 @@ def min(input, dim=None, keepdim=False, *, other=None):
 
 def _arg(input, dim, keepdim, fn, name):
     x = input._data
+    if x.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
         if x.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -653,37 +687,80 @@ def mode(input, dim=-1, keepdim=False):
 
 
 # ---------------------------------------------------------------- var / std
+def _var_forward(ctx, x, axes, correction, keepdim):
+    n = _numel(x.shape, axes)
+    ctx.shape, ctx.axes, ctx.keepdim, ctx.n, ctx.correction = x.shape, axes, keepdim, n, correction
+    div = _builtin_max(n - correction, 0)
+    ax = _np_axis(axes)
+    with np.errstate(**_QUIET):
+        d = x - x.sum(axis=ax, keepdims=True) / x.dtype.type(n)
+        d *= d
+        return d.sum(axis=ax, keepdims=keepdim) / x.dtype.type(div)
+
+
+def _var_backward(ctx, g, x):
+    """PyTorch's var_backward: (2 / (n - correction)) * grad * (x - mean); with no dim (or a 0-d input) and
+    n - correction <= 0 the gradient is grad * (NaN where x equals the mean, else inf)."""
+    from .elementwise import where
+
+    axes, dof = ctx.axes, ctx.n - ctx.correction
+    g = _expand_back(g, ctx.shape, axes, ctx.keepdim)
+    if axes is None or not axes:  # all of a tensor (or a 0-d one), reduced without a dim
+        centred = x - mean(x)
+        if dof <= 0:
+            return g * where(centred == 0, float("nan"), float("inf"))
+        return g * (2.0 / dof) * centred
+    scale = 2.0 / dof if dof else float("inf")
+    return g * scale * (x - mean(x, axes, keepdim=True))
+
+
 class Var(Function):
     """Variance with `correction` (Bessel's by default); the divisor is max(n - correction, 0)."""
 
     @staticmethod
     def forward(ctx, x, axes, correction, keepdim):
-        n = _numel(x.shape, axes)
-        ctx.shape, ctx.axes, ctx.keepdim, ctx.div = x.shape, axes, keepdim, _builtin_max(n - correction, 0)
-        ax = _np_axis(axes)
-        with np.errstate(**_QUIET):
-            d = x - x.sum(axis=ax, keepdims=True) / x.dtype.type(n)
-            d *= d
-            out = d.sum(axis=ax, keepdims=keepdim) / x.dtype.type(ctx.div)
         ctx.save_for_backward(x)
-        return out
+        return _var_forward(ctx, x, axes, correction, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        centred = x - mean(x, ctx.axes, keepdim=True)
-        scale = 2.0 / ctx.div if ctx.div else float("inf")
-        return _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * centred * scale, None, None, None
+        return _var_backward(ctx, g, x), None, None, None
 
 
-def _var(input, dim, unbiased, keepdim, correction, op):
+class Std(Function):
+    """The square root of Var, one node as in PyTorch: its gradient is 0 where the result is 0 (std_backward)."""
+
+    @staticmethod
+    def forward(ctx, x, axes, correction, keepdim):
+        y = np.sqrt(_var_forward(ctx, x, axes, correction, keepdim))
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        from .elementwise import where
+
+        x, y = ctx.saved_tensors
+        return _var_backward(ctx, where(y == 0, 0.0, g / (y * 2)), x), None, None, None
+
+
+def _var(input, dim, unbiased, keepdim, correction, op, cls=Var):
     if isinstance(dim, bool):  # var(input, unbiased)
         unbiased, dim = dim, None
     if not (input.is_floating_point() or input.is_complex()):
-        raise RuntimeError(f"{op}(): std and var only support floating point and complex dtypes, got "
+        what = op if op in ("var_mean", "std_mean") else "std and var"
+        raise RuntimeError(f"{what} only support floating point and complex dtypes, got "
                            f"{_type_name(input._data.dtype)}")
     c = correction if correction is not None else (0 if unbiased is not None and not unbiased else 1)
-    return Var.apply(input, _dims(dim, input._data.ndim, op), c, keepdim), dim
+    shape = input._data.shape
+    axes = _dims(dim, len(shape), op)
+    n = _numel(shape, axes)
+    kept = 1 if axes is None else _numel(shape, tuple(i for i in range(len(shape)) if i not in axes))
+    if (n if kept else 0) - c <= 0:  # PyTorch's warning: input numel / output numel - correction <= 0
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    return cls.apply(input, axes, c, keepdim), dim
 
 
 @tensor_method
@@ -693,7 +770,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var(input, dim, unbiased, keepdim, correction, "std")[0].sqrt()
+    return _var(input, dim, unbiased, keepdim, correction, "std", Std)[0]
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -702,8 +779,8 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    v, dim = _var(input, dim, unbiased, keepdim, correction, "std_mean")
-    return v.sqrt(), mean(input, dim, keepdim)
+    v, dim = _var(input, dim, unbiased, keepdim, correction, "std_mean", Std)
+    return v, mean(input, dim, keepdim)
 
 
 # ---------------------------------------------------------------- logsumexp / softmax
@@ -848,15 +925,14 @@ class VectorNorm(Function):
             return sign(x) * g, None, None, None
         if p in (float("inf"), -float("inf")):
             ax = x.abs()
-            hit = (ax == norm) | ax.isnan()
-            share = hit.to(g.dtype) / sum(hit, ctx.axes, True).to(g.dtype)
-            return sign(x) * g * share, None, None, None
+            hit = ((ax == norm) | ax.isnan()).to(g.dtype)
+            return sign(x) * ((g / sum(hit, ctx.axes, True)) * hit), None, None, None
         zero = norm == 0
         safe = where(zero, 1.0, norm)  # no 0/0 warnings: the result there is 0 anyway
         if p == 2:
-            return where(zero, 0.0, g * x / safe), None, None, None
-        if p < 1:
-            return sign(x) * x.abs() ** (p - 1) * g * norm ** (1 - p), None, None, None
+            return where(zero, 0.0, g * (x / safe)), None, None, None
+        if p < 1:  # |x|^(p-1) is infinite at 0: PyTorch masks it to 0 there
+            return sign(x) * where(x == 0, 0.0, x.abs() ** (p - 1)) * g * norm ** (1 - p), None, None, None
         scale = where(zero, 0.0, g / safe ** (p - 1))
         if p < 2:
             return sign(x) * x.abs() ** (p - 1) * scale, None, None, None
@@ -875,7 +951,14 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     axes = _dims(dim, x._data.ndim, "linalg.vector_norm")
     ord = float(ord)
     if ord in (float("inf"), -float("inf")) and x._data.size == 0:
-        _check_nonempty(x, axes, "linalg.vector_norm")
+        name = "inf" if ord > 0 else "-inf"
+        if axes is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty tensor because the "
+                               "operation does not have an identity")
+        for a in axes:
+            if x._data.shape[a] == 0:  # (sic: PyTorch's message has no space before "because")
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the dimension {a}because "
+                                   "this dimension is empty and the operation does not have an identity")
     return VectorNorm.apply(x, ord, axes, keepdim)
 
 

@@ -39,6 +39,8 @@ OPS = [
     _u("sign", gradcheck=False), _u("floor", gradcheck=False), _u("ceil", gradcheck=False),
     OpInfo("clamp", lambda m, x: m.clamp(x, -0.5, 0.7), unary, gradcheck=False),
     OpInfo("clamp_min", lambda m, x: m.clamp(x, min=-0.5), unary, gradcheck=False),
+    OpInfo("clamp_tensor_bounds", lambda m, x, lo, hi: (m.clamp(x, lo, hi), m.clamp(x, hi, lo)), lambda r, d: [
+        Sample([rand(r, d, (3, 4)), rand(r, d, (4,)), rand(r, d, (3, 1))])], gradcheck=False),
     OpInfo("where", lambda m, c, a, b: m.where(c > 0, a, b), lambda r, d: [
         Sample([rand(r, d, (3, 4)), rand(r, d, (3, 4)), rand(r, d, (4,))])]),
     _b("maximum"), _b("minimum"),

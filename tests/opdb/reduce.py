@@ -205,6 +205,8 @@ OPS = [
     OpInfo("mean_dtype", lambda m, x, **k: x.mean(dtype=m.float64, **k),
            lambda r, d: dim_samples(r, d, cases=[((3, 4), None), ((3, 4), 1)]), dtypes=("float32",)),
     OpInfo("nansum", lambda m, x, **k: m.nansum(x, **k), nan_samples),
+    OpInfo("nansum_int", lambda m, x, **k: m.nansum(x, **k), lambda r, d: dim_samples(r, d, cases=DIM_CASES[:4]),
+           dtypes=INT_DTYPES, grad=False),
     OpInfo("nanmean", lambda m, x, **k: m.nanmean(x, **k), nan_samples),
     OpInfo("prod", lambda m, x: m.prod(x), lambda r, d: [
         Sample([rand(r, d, s)], name=str(s)) for s in [(3, 4), (), (1,), (0, 3), (2, 3)]] + [
