@@ -141,7 +141,7 @@ strided = "torch.strided"
 contiguous_format = preserve_format = channels_last = "torch.contiguous_format"
 pi, e, inf, nan = 3.141592653589793, 2.718281828459045, _builtins.float("inf"), _builtins.float("nan")
 
-_LAZY = {"nn", "optim", "utils", "linalg", "cuda", "backends", "serialization", "amp", "distributed",
+_LAZY = {"nn", "optim", "utils", "linalg", "distributions", "cuda", "backends", "serialization", "amp", "distributed",
          "testing", "multiprocessing", "jit", "special", "hub", "onnx", "mps", "accelerator", "datasets",
          "transforms", "overrides", "types", "library", "fx", "export", "profiler", "version", "random", "accelerator"}
 
@@ -159,7 +159,7 @@ class _NotImplementedAttribute(NotImplementedError, AttributeError):
 _NotImplementedAttribute.__module__, _NotImplementedAttribute.__qualname__ = "builtins", "NotImplementedError"
 
 # PyTorch submodules tapegrad does not have: attribute access names the full missing function
-_MISSING_SUBMODULES = {"fft", "special", "distributions", "sparse", "quantization", "ao", "masked", "nested",
+_MISSING_SUBMODULES = {"fft", "special", "sparse", "quantization", "ao", "masked", "nested",
                        "func", "signal", "futures", "package", "quasirandom", "storage", "xpu",
                        "cpu", "_dynamo", "_inductor", "fx", "export", "hub", "onnx", "jit", "library",
                        "overrides", "testing", "multiprocessing", "profiler", "mps"}
