@@ -38,6 +38,18 @@ def _finish(items, create_graph, was_tuple):
     return out if was_tuple else out[0]
 
 
+def _vector(v, other, was_tuple, fn, what):
+    """The vector of a vector product as a tuple matching `other` (outputs or inputs); None means ones,
+    allowed only for a single one-element tensor."""
+    if v is None:
+        if len(other) != 1 or other[0].numel() != 1:
+            raise RuntimeError(f"The vector v can only be None if {what} a single Tensor with a single element.")
+        return (other[0].new_ones(other[0].shape),)
+    v, _ = _as_tuple(v, "v", fn)
+    _check_v(v, other, was_tuple)
+    return v
+
+
 def _check_v(v, other, was_tuple):
     if len(v) != len(other):
         raise RuntimeError(f"v is a tuple of invalid length: should be {len(other)} but got {len(v)}.")
@@ -80,14 +92,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         x = _prepare(inputs, create_graph)
         outputs, out_tuple = _call(func, x, "vjp")
-        if v is None:
-            if len(outputs) != 1 or outputs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                                   "Tensor with a single element.")
-            v = (outputs[0].new_ones(outputs[0].shape),)
-        else:
-            v, _ = _as_tuple(v, "v", "vjp")
-            _check_v(v, outputs, out_tuple)
+        v = _vector(v, outputs, out_tuple, "vjp", "the user-provided function returns")
         g = _grads(outputs, x, v, create_graph, strict)
     return _finish(outputs, create_graph, out_tuple), _finish(g, create_graph, in_tuple)
 
@@ -95,14 +100,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product, as the vjp of a vjp (the double-backward trick)."""
     inputs, in_tuple = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
-        v = (inputs[0].new_ones(inputs[0].shape),)
-    else:
-        v, _ = _as_tuple(v, "v", "jvp")
-        _check_v(v, inputs, in_tuple)
+    v = _vector(v, inputs, in_tuple, "jvp", "the input to the user-provided function is")
     with enable_grad():
         x = _prepare(inputs, create_graph)
         outputs, out_tuple = _call(func, x, "jvp")
@@ -193,14 +191,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 def _second_order(func, inputs, v, create_graph, strict, fn):
     inputs, in_tuple = _as_tuple(inputs, "inputs", fn)
-    if v is None:
-        if len(inputs) != 1 or inputs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                               "single Tensor with a single element.")
-        v = (inputs[0].new_ones(inputs[0].shape),)
-    else:
-        v, _ = _as_tuple(v, "v", fn)
-        _check_v(v, inputs, in_tuple)
+    v = _vector(v, inputs, in_tuple, fn, "the input to the user-provided function is")
     with enable_grad():
         x = _prepare(inputs, create_graph)
         outputs, out_tuple = _call(func, x, fn)
