@@ -43,7 +43,7 @@ class Size(tuple):
 
     def __add__(self, other):
         if not isinstance(other, tuple):
-            return NotImplemented
+            raise TypeError(f"can only concatenate tuple (not {type(other).__name__}) to torch.Size")
         return Size(tuple(self) + other)
 
     def __radd__(self, other):
@@ -594,7 +594,9 @@ _NONLEAF_GRAD_WARNING = (
 
 def _keep_original_self(fn, arr):
     """An in-place op's node saved the tensor it is about to overwrite: give it a copy of the
-    original value (with the same history), as PyTorch's in-place autograd does."""
+    original value (with the same history), as PyTorch's in-place autograd does. Only the first entry
+    holding that array is self's (forwards save their first input first); a second one is `other`
+    aliasing self (y.mul_(y)), which the write does modify: backward then raises, as in PyTorch."""
     saved = fn._saved
     for i, (t, a, counter, version, out_nr) in enumerate(saved):
         if a is arr and out_nr < 0:
@@ -603,6 +605,7 @@ def _keep_original_self(fn, arr):
             if t is not None:
                 snap._output_nr = t._output_nr
             saved[i] = (snap if t is not None else None, snap._data, None, 0, -1)
+            return
 
 
 def _rebuild(arr, rg, cls=None):

@@ -336,3 +336,28 @@ def test_multinomial_without_replacement():
     # all categories: a permutation, zero-weight ones last (as in PyTorch)
     d = tg.multinomial(tg.tensor([1.0, 0.0, 1.0]), 3).tolist()
     assert sorted(d) == [0, 1, 2] and d[-1] == 1
+
+
+@pytest.mark.parametrize("fill", ["normal_()", "uniform_()", "bernoulli_()", "bernoulli_(target.detach() * 0.1)",
+                                  "exponential_()", "random_()", "random_(5)", "random_(1, 5)", "cauchy_()",
+                                  "log_normal_()", "geometric_(0.5)"])
+@pytest.mark.parametrize("through_view", [False, True])
+def test_random_fill_in_a_graph_has_zero_gradient(fill, through_view):
+    """y = x * 2; y.normal_(): the new values do not depend on x; PyTorch's node (NormalBackward0...) sends 0."""
+    got = []
+    for m in (torch, tg):
+        x = m.ones(4, requires_grad=True)
+        y = x * 2
+        target = y[1:3] if through_view else y
+        eval("target." + fill, {"target": target, "y": y})
+        (y * m.arange(4.0)).sum().backward()
+        got.append((target.grad_fn.name() if not through_view else None, x.grad.tolist()))
+    assert got[1] == got[0]
+
+
+def test_to_float16_rounds_through_float32_like_torch():
+    values = [1 + 2 ** -11 + 2 ** -40, 65519.9, 1e-8, -3.0000001]
+    for conv in ("x.half()", "x.to(m.float16)", "x.to(dtype=m.float16)", "x.type(m.float16)"):
+        want = eval(conv, {"x": torch.tensor(values, dtype=torch.float64), "m": torch})
+        got = eval(conv, {"x": tg.tensor(values, dtype=tg.float64), "m": tg})
+        assert got.tolist() == want.tolist(), conv

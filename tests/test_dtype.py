@@ -269,8 +269,7 @@ def _has_ml_dtypes():
 def test_bfloat16_without_ml_dtypes_is_a_clear_error():
     assert repr(tg.bfloat16) == "torch.bfloat16"
     for make in (lambda: tg.zeros(2, dtype=tg.bfloat16), lambda: tg.ones(2).to(tg.bfloat16),
-                 lambda: tg.ones(2).bfloat16(), lambda: tg.tensor([1.0], dtype=tg.bfloat16),
-                 lambda: tg.ones(2).to("bfloat16")):
+                 lambda: tg.ones(2).bfloat16(), lambda: tg.tensor([1.0], dtype=tg.bfloat16)):
         with pytest.raises(RuntimeError, match="bfloat16.*ml_dtypes"):
             make()
     # dtype-level questions need no storage and still work

@@ -24,6 +24,7 @@ __all__ = [
     "frac", "fix", "clamp", "clip", "clamp_min", "clamp_max", "where", "maximum", "minimum", "fmax", "fmin",
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal", "equal",
     "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_left_shift", "bitwise_right_shift",
     "bitwise_not", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose", "allclose", "nan_to_num",
     "lerp", "addcmul", "addcdiv", "hypot", "logaddexp", "xlogy", "signbit", "copysign", "positive", "deg2rad",
     "rad2deg", "sinc", "heaviside", "float_power", "real", "imag", "conj", "angle",
@@ -309,10 +310,21 @@ class Pow(Function):
         return ga, gb
 
 
+def _scaled(input, other, alpha):
+    """alpha * other for add/sub; PyTorch refuses a float alpha when both operands are integral."""
+    if alpha.__class__ is float and _integral(input) and _integral(other):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return mul(other, alpha)
+
+
+def _integral(x):
+    return x._data.dtype.kind in "biu" if isinstance(x, Tensor) else isinstance(x, int)
+
+
 @tensor_method("add", "__add__")
 def add(input, other, *, alpha=1, out=None):
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(input, other, alpha)
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
         if out is None and not (_GRAD[0] and (input._rg or other._rg)):
             return _unrecorded(np.add, "add", input._data, other._data)
@@ -337,7 +349,7 @@ def sub(input, other, *, alpha=1, out=None):
             isinstance(other, Tensor) and other._data.dtype.kind == "b"):
         _bool_sub_error(input, other)
     if alpha != 1:
-        other = mul(other, alpha)
+        other = _scaled(input, other, alpha)
     if input.__class__ is Tensor and other.__class__ is Tensor and input._data.dtype is other._data.dtype:
         if out is None and not (_GRAD[0] and (input._rg or other._rg)):
             return _unrecorded(np.subtract, "sub", input._data, other._data)
@@ -462,7 +474,10 @@ def _no_bool(a, b, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
 
 
-def _check_int_zero_div(b, op):
+def _check_int_divisor(a, b):
+    """Integer division (//, %, fmod, trunc) by zero is PyTorch's RuntimeError, not NumPy's silent 0."""
+    if _is_float_arr(_arr(a._data if isinstance(a, Tensor) else a)):
+        return
     if isinstance(b, Tensor) and b._data.dtype.kind in "iu" and (b._data == 0).any():
         raise RuntimeError("ZeroDivisionError")
     if isinstance(b, int) and not isinstance(b, bool) and b == 0:
@@ -473,8 +488,7 @@ def _check_int_zero_div(b, op):
 def floor_divide(input, other, *, out=None):
     a, b = _promote(input, other, "floor_divide")
     _no_bool(a, b, "div_floor_cpu")
-    if not _is_float_arr(_arr(a._data if isinstance(a, Tensor) else a)):
-        _check_int_zero_div(b, "floor_divide")
+    _check_int_divisor(a, b)
     return _out(FloorDivide.apply(a, b), out)
 
 
@@ -485,6 +499,8 @@ def _rfloordiv(self, other):
 
 def _trunc_divide(input, other):
     a, b = _promote(input, other, "div")
+    _no_bool(a, b, "div_trunc_cpu")
+    _check_int_divisor(a, b)
     return TruncDivide.apply(a, b)
 
 
@@ -492,6 +508,7 @@ def _trunc_divide(input, other):
 def remainder(input, other, *, out=None):
     a, b = _promote(input, other, "remainder")
     _no_bool(a, b, "remainder_cpu")
+    _check_int_divisor(a, b)
     return _out(Remainder.apply(a, b), out)
 
 
@@ -503,6 +520,8 @@ def _rmod(self, other):
 @tensor_method
 def fmod(input, other, *, out=None):
     a, b = _promote(input, other, "fmod")
+    _no_bool(a, b, "fmod_cpu")
+    _check_int_divisor(a, b)
     return _out(Fmod.apply(a, b), out)
 
 
@@ -514,6 +533,8 @@ def pow(input, exponent, *, out=None):
     if isinstance(exponent, int) and input._data.dtype.kind in "biu" and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     a, b = _promote(input, exponent, "pow")
+    if isinstance(b, Tensor) and b._data.dtype.kind == "b" and a._data.dtype.kind == "b":
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     r = Pow.apply(a, b)
     return _out(_named(r, "PowBackward1") if isinstance(b, Tensor) else r, out)
 
@@ -1060,27 +1081,52 @@ logical_or = _compare("logical_or", np.logical_or)
 logical_xor = _compare("logical_xor", np.logical_xor)
 
 
-def _bitwise(name, fn, dunders):
-    cls = _guard_broadcast(type(name.capitalize(), (_NoGrad,), {
+def _bitwise(name, fn, dunders, kernel=None, reflected=None, commutes=True):
+    """An integer-only operator without gradient: PyTorch has no floating-point kernel for it."""
+    cls = _guard_broadcast(type(name.title().replace("_", ""), (_NoGrad,), {
         "forward": staticmethod(lambda ctx, a, b: fn(a, b)), "__module__": __name__}), name)
 
     def op(input, other, *, out=None):
         a, b = _promote(input, other, name)
-        for v in (a, b):
-            if (isinstance(v, Tensor) and v._data.dtype.kind == "f") or isinstance(v, float):
-                raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+        t = a if isinstance(a, Tensor) else b
+        if t._data.dtype.kind in "fc":
+            from .._tensor import _type_name
+
+            raise NotImplementedError(f'"{kernel or name + "_cpu"}" not implemented for '
+                                      f"'{_type_name(t._data.dtype)}'")
         if not isinstance(a, Tensor):
-            a, b = b, a
+            a = Tensor._make(np.asarray(a, dtype=b._data.dtype)) if not commutes else a
+            if commutes:
+                a, b = b, a
         return _out(cls.apply(a, b), out)
 
     op.__name__ = op.__qualname__ = name
     tensor_method(name, *dunders)(op)
+    if reflected:
+        tensor_method(reflected)(lambda self, other: op(other, self))
     return op
+
+
+def _shift_left(a, b):
+    # PyTorch: a shift by the width or more (or by a negative amount) gives 0
+    width = np.dtype(a.dtype).itemsize * 8 if hasattr(a, "dtype") else 64
+    return np.where((b < 0) | (b >= width), 0, np.left_shift(a, np.clip(b, 0, width - 1))).astype(
+        np.result_type(a, b))
+
+
+def _shift_right(a, b):
+    # a shift by the width or more keeps only the sign: 0 or -1
+    width = np.dtype(a.dtype).itemsize * 8 if hasattr(a, "dtype") else 64
+    return np.right_shift(a, np.clip(b, 0, width - 1)).astype(np.result_type(a, b))
 
 
 bitwise_and = _bitwise("bitwise_and", np.bitwise_and, ("__and__", "__rand__"))
 bitwise_or = _bitwise("bitwise_or", np.bitwise_or, ("__or__", "__ror__"))
 bitwise_xor = _bitwise("bitwise_xor", np.bitwise_xor, ("__xor__", "__rxor__"))
+bitwise_left_shift = _bitwise("bitwise_left_shift", _shift_left, ("__lshift__",), "lshift_cpu", "__rlshift__",
+                              commutes=False)
+bitwise_right_shift = _bitwise("bitwise_right_shift", _shift_right, ("__rshift__",), "rshift_cpu", "__rrshift__",
+                               commutes=False)
 
 
 def _unary_nograd(name, fn, dunders=()):
@@ -1180,7 +1226,7 @@ class ToCopy(Function):
                 cp = _backend.cupy()
                 with cp.cuda.Device(dev.index or 0):
                     x = cp.asarray(x)
-        return x.astype(np_dtype) if np_dtype is not None and np_dtype != x.dtype else x
+        return _dtype.cast_array(x, np_dtype) if np_dtype is not None and np_dtype != x.dtype else x
 
     @staticmethod
     def backward(ctx, g):
@@ -1201,11 +1247,13 @@ def _parse_to(args, kwargs):
             dt, dev = a.dtype, a.device
         elif isinstance(a, (_dtype.dtype, type)) and not isinstance(a, str):
             dt = a
-        elif isinstance(a, (str, _backend.device, int)) and not isinstance(a, bool):
-            if isinstance(a, str) and (a.startswith("torch.") or a in _dtype._BY_NAME):
-                dt = a
-            else:
-                dev = a
+        elif isinstance(a, str):  # a string is a device, as in PyTorch (not a dtype name)
+            try:
+                dev = _backend.to_device(a)
+            except RuntimeError:
+                raise RuntimeError(f"Invalid device string: '{a}'") from None
+        elif isinstance(a, (_backend.device, int)) and not isinstance(a, bool):
+            dev = a
         elif isinstance(a, bool):
             copy = copy  # non_blocking positional
         elif a is not None:
@@ -1220,7 +1268,7 @@ def to(self, *args, **kwargs):
     same_dt = np_dt is None or np_dt == self._data.dtype
     same_dev = dev is None or dev == self.device
     if same_dt and same_dev:
-        return self.clone() if copy else self
+        return _named(ToCopy.apply(self, None, None), "ToCopyBackward0") if copy else self
     if np_dt is not None and self._rg and not (dt.is_floating_point or dt.is_complex):
         return Tensor._make(self._data.astype(np_dt))  # integer results do not carry gradient
     return ToCopy.apply(self, np_dt, dev if not same_dev else None)
@@ -1263,11 +1311,14 @@ def _type(self, dtype=None, non_blocking=False):
                  "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
                  "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
         return names.get(self.dtype.name, "torch.Tensor")
+    if getattr(dtype, "_dtype", None) is not None:  # torch.DoubleTensor and the other legacy types
+        dtype = dtype._dtype
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         m = {"FloatTensor": "float32", "DoubleTensor": "float64", "LongTensor": "int64", "IntTensor": "int32",
-             "HalfTensor": "float16", "BoolTensor": "bool", "ByteTensor": "uint8"}
+             "HalfTensor": "float16", "BoolTensor": "bool", "ByteTensor": "uint8", "ShortTensor": "int16",
+             "CharTensor": "int8"}
         dtype = m[dtype.split(".")[-1]]
-    return to(self, dtype)
+    return to(self, _dtype.to_dtype(dtype))
 
 
 @tensor_method

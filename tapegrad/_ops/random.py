@@ -9,7 +9,7 @@ import numpy as np
 from .. import _backend, _dtype
 from .._tensor import Tensor, tensor_method
 from ..autograd import grad_mode
-from ..autograd.function import Function
+from ..autograd.function import Function, _named
 from .creation import _size, _size_kw
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
@@ -412,8 +412,25 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 
 # ---------------------------------------------------------------- in-place random fills
-def _fill(self, arr):
+class _RandomFill(Function):
+    """The node of an in-place random fill of a tensor in a graph: the new values do not depend on the
+    old ones, so the gradient through them is zero (PyTorch's NormalBackward0, UniformBackward0, ...)."""
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return values.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.new_zeros(g.shape), None
+
+
+def _fill(self, arr, node):
+    """Write the random values `arr` into self; in a graph, through a node named `node` whose gradient is
+    zero, as in PyTorch (so y = x * 2; y.normal_() sends x nothing)."""
     self._check_inplace()
+    if grad_mode.GRAD[0] and self._rg:
+        return self._inplace(_named(_RandomFill.apply(self, np.asarray(arr)), node), node)
     with grad_mode.no_grad():
         self._data[...] = arr
     self._version_ctr.v += 1
@@ -430,7 +447,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _need_float(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    return _fill(self, _rng(generator).standard_normal(self._data.shape) * std + mean)
+    return _fill(self, _rng(generator).standard_normal(self._data.shape) * std + mean, "NormalBackward0")
 
 
 @tensor_method
@@ -438,7 +455,7 @@ def uniform_(self, a=0.0, b=1.0, *, generator=None):
     _need_float(self, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-    return _fill(self, _rng(generator).random(self._data.shape) * (b - a) + a)
+    return _fill(self, _rng(generator).random(self._data.shape) * (b - a) + a, "UniformBackward0")
 
 
 @tensor_method
@@ -446,7 +463,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if not isinstance(p, Tensor) and not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
     probs = p._data if isinstance(p, Tensor) else p
-    return _fill(self, _rng(generator).random(self._data.shape) < probs)
+    return _fill(self, _rng(generator).random(self._data.shape) < probs,
+                 "BernoulliBackward1" if isinstance(p, Tensor) else "BernoulliBackward2")
 
 
 @tensor_method
@@ -456,11 +474,12 @@ def exponential_(self, lambd=1.0, *, generator=None):
                            f"floating point but you specified {_type_name(self._data.dtype)}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-    return _fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape))
+    return _fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape), "ExponentialBackward0")
 
 
 @tensor_method
 def random_(self, from_=0, to=None, *, generator=None):
+    node = "RandomBackward0" if to is not None else "RandomBackward1" if from_ != 0 else "RandomBackward2"
     if to is None:
         if from_ == 0:  # random_(): [0, 2**mantissa] for floats, the whole non-negative range for integers
             if self.is_floating_point():
@@ -470,25 +489,26 @@ def random_(self, from_=0, to=None, *, generator=None):
         else:
             from_, to = 0, from_
     _check_from_to(int(from_), int(to), self.dtype)
-    return _fill(self, _rng(generator).integers(from_, to, self._data.shape))
+    return _fill(self, _rng(generator).integers(from_, to, self._data.shape), node)
 
 
 @tensor_method
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
-    return _fill(self, median + sigma * np.tan(np.pi * (_rng(generator).random(self._data.shape) - 0.5)))
+    return _fill(self, median + sigma * np.tan(np.pi * (_rng(generator).random(self._data.shape) - 0.5)),
+                 "CauchyBackward0")
 
 
 @tensor_method
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-    return _fill(self, np.exp(_rng(generator).standard_normal(self._data.shape) * std + mean))
+    return _fill(self, np.exp(_rng(generator).standard_normal(self._data.shape) * std + mean), "LogNormalBackward0")
 
 
 @tensor_method
 def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-    return _fill(self, _rng(generator).geometric(p, self._data.shape))
+    return _fill(self, _rng(generator).geometric(p, self._data.shape), "GeometricBackward0")

@@ -653,6 +653,8 @@ def argmin(input, dim=None, keepdim=False):
 @tensor_method
 def median(input, dim=None, keepdim=False):
     """PyTorch's median: the lower of the two middle values, not their mean; NaN if there is one."""
+    if input._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{"median_cpu" if dim is None else "median_out"}" not implemented for \'Bool\'')
     if dim is None:
         return Median.apply(input, None, False, _lower_median)
     axis = _reduce_dim(input, dim, "median")

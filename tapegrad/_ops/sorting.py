@@ -1,4 +1,4 @@
-"""Sorting: sort, argsort, msort, topk, kthvalue.
+"""Sorting: sort, argsort, msort, topk, kthvalue; unique and unique_consecutive.
 
 Indices come from NumPy's stable argsort, so equal values keep their original order (PyTorch's
 order for sort, stable or not, on the CPU); NaN sorts above every number, as in PyTorch. Values are
@@ -8,9 +8,11 @@ back to the element it came from (and double backward works).
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim, tensor_method
+from ..autograd import grad_mode
+from ..autograd.function import Function, _named
 from .reduce import _ReturnTypes, _picked
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive"]
 
 
 def _need_tensor(x, op):
@@ -107,3 +109,61 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not keepdim:
         idx = idx.squeeze(axis)
     return _ReturnTypes["kthvalue"](vals, idx)
+
+
+# ---------------------------------------------------------------- unique
+class _Unique(Function):
+    """The node unique's values get in a graph: PyTorch has one (Unique2Backward0, UniqueDimBackward0,
+    UniqueConsecutiveBackward0) but no derivative for it."""
+
+    @staticmethod
+    def forward(ctx, x, values, kernel):
+        ctx.kernel = kernel
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError(f"the derivative for '{ctx.kernel}' is not implemented.")
+
+
+def _unique_result(input, values, inverse, counts, return_inverse, return_counts, node, kernel):
+    out = Tensor._make(values)
+    if input._rg and grad_mode.GRAD[0] and input.is_floating_point():
+        out = _named(_Unique.apply(input, values, kernel), node)
+    if not (return_inverse or return_counts):
+        return out
+    extra = ((Tensor._make(inverse.astype(np.int64)),) if return_inverse else ()) + \
+        ((Tensor._make(counts.astype(np.int64)),) if return_counts else ())
+    return (out,) + extra
+
+
+@tensor_method
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """torch.unique: the distinct values (or slices along `dim`), sorted (also for sorted=False, as PyTorch
+    does on the CPU); NaNs count as distinct. inverse: where each element went; counts: how many."""
+    x = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(x.reshape(-1), return_inverse=True, return_counts=True,
+                                            equal_nan=False)
+        return _unique_result(input, values, inverse.reshape(x.shape), counts, return_inverse, return_counts,
+                              "Unique2Backward0", "_unique2")
+    axis = _wrap_dim(dim, x.ndim, "unique")
+    values, inverse, counts = np.unique(x, axis=axis, return_inverse=True, return_counts=True, equal_nan=False)
+    return _unique_result(input, values, inverse.reshape(-1), counts, return_inverse, return_counts,
+                          "UniqueDimBackward0", "unique_dim")
+
+
+@tensor_method
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """torch.unique_consecutive: each run of equal consecutive values (or slices along `dim`) kept once."""
+    x = input._data
+    axis = None if dim is None else _wrap_dim(dim, x.ndim, "unique_consecutive")
+    rows = x.reshape(-1, 1) if axis is None else np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
+    starts = np.ones(len(rows), bool)
+    starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    first = np.flatnonzero(starts)
+    values = x.reshape(-1)[first] if axis is None else np.take(x, first, axis=axis)
+    inverse = np.cumsum(starts) - 1
+    counts = np.diff(np.append(first, len(rows)))
+    return _unique_result(input, values, inverse.reshape(x.shape) if axis is None else inverse, counts,
+                          return_inverse, return_counts, "UniqueConsecutiveBackward0", "unique_consecutive")
