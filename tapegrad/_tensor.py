@@ -582,7 +582,7 @@ from .autograd import engine as _engine, function as _function  # noqa: E402
 
 _function.Tensor = _engine.Tensor = Tensor
 _function._make = _engine._make = Tensor._make
-_function._Version = _Version
+_function._Version = _engine._Version = _Version
 
 
 _NONLEAF_GRAD_WARNING = (

@@ -118,3 +118,17 @@ def test_fresh_gradients_become_grad_without_a_copy():
     copied = sum(s.size for s in snap.statistics("filename"))
     assert copied < 128 * 128 * 4, f"the engine copied {copied} bytes of gradients"
     assert a.grad is not None and b.grad is not None
+
+
+def test_accumulating_into_an_expanded_grad_raises_like_torch():
+    """.grad set to an expanded view: PyTorch's in-place accumulation refuses it, and so does tapegrad's."""
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        x.grad = m.ones(1).expand(2)
+        (x * 2).sum().backward()
+
+    with pytest.raises(RuntimeError) as want:
+        run(torch)
+    with pytest.raises(RuntimeError) as got:
+        run(tg)
+    assert str(want.value).split("\n")[0] == str(got.value)

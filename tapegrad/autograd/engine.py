@@ -114,11 +114,30 @@ def _accumulate(leaf, old, g, arr):
     """.grad += g without a graph; `arr` is g's array, or a copy of it that .grad may own."""
     if old is None:
         leaf._grad = Tensor._make(arr)
-    elif old.grad_fn is None and old._data.shape == arr.shape and old._data.flags.writeable:
-        old._data += arr
-        old._version_ctr.v += 1
     else:
+        _add_into(leaf, old, g)
+
+
+def _add_into(leaf, old, g):
+    """A later backward's gradient added to the existing .grad: in place, as PyTorch does (gradient
+    accumulation over steps), bumping its version; out of place when .grad has a graph or another shape.
+    A read-only .grad (one the user set to an expanded view) gets PyTorch's error."""
+    od, arr = old._data, g._data
+    if old.grad_fn is not None or od.shape != arr.shape:
         leaf._grad = old + g
+        return
+    try:
+        od += arr
+    except ValueError:
+        if od.flags.writeable:
+            raise
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the "
+                           "operation.") from None
+    c = old._vc
+    if c is None:
+        c = old._vc = _Version()
+    c.v += 1
 
 
 def _writeable_contiguous(arr):
@@ -278,11 +297,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None):
                             _refcount(arr) == 3 and _writeable_contiguous(arr)):
                         arr = arr.copy()
                     leaf._grad = _make(arr)
-                elif old.grad_fn is None and (od := old._data).shape == arr.shape and od.flags.writeable:
-                    od += arr  # accumulate in place, as PyTorch does (gradient accumulation over steps)
-                    old._version_ctr.v += 1
                 else:
-                    leaf._grad = old + g
+                    _add_into(leaf, old, g)
             else:
                 _deliver(leaf, g, captured, create_graph)
         callbacks = _CALLBACKS[-1]
@@ -352,4 +368,4 @@ def _hook_result(r, n, hook):
     return r
 
 
-Tensor = None  # bound by tapegrad._tensor once the class exists (and _make with it)
+Tensor = _Version = None  # bound by tapegrad._tensor once the classes exist (and _make with them)
