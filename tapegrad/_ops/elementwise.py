@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import _backend, _dtype
-from .._tensor import Tensor, tensor_method
+from .._tensor import Tensor, _type_name, tensor_method
 from ..autograd import grad_mode
 from ..autograd.function import Function, _named
 
@@ -926,19 +926,103 @@ def copysign(input, other):
                               -1.0, 1.0)
 
 
+def _fma(x, y, z):
+    """x * y + z rounded once, as PyTorch's vectorised kernels compute it (fused multiply-add): exact for
+    float32 through float64 (the product of two floats is exact there); other dtypes round twice."""
+    if x.dtype == np.float32 and getattr(y, "dtype", np.float32) == np.float32 and z.dtype == np.float32:
+        return (np.multiply(x, y, dtype=np.float64) + z).astype(np.float32)
+    return x * y + z
+
+
+class Lerp(Function):
+    """input + weight * (end - input), PyTorch's way: fma(w, end - input, input) for w < 0.5, else
+    fma(input - end, 1 - w, end), so that lerp(a, b, 1) is exactly b."""
+
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        d = b - a
+        if not hasattr(w, "shape"):  # a number
+            return _fma(d, d.dtype.type(w), a) if -0.5 < w < 0.5 else _fma(-d, d.dtype.type(1 - w), b)
+        small = np.abs(w) < 0.5
+        return np.where(small, _fma(d, w, a), _fma(-d, 1 - w, b)).astype(d.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (g * (1 - w) if need[0] else None, g * w if need[1] else None,
+                g * (b - a) if len(need) > 2 and need[2] else None)
+
+
 @tensor_method
 def lerp(input, end, weight):
-    return input + weight * (end - input)
+    if end.dtype != input.dtype:
+        raise RuntimeError(f"expected dtype {_type_name(input._data.dtype).lower()} for `end` but got dtype "
+                           f"{_type_name(end._data.dtype).lower()}")
+    r = Lerp.apply(input, end, weight)
+    return _named(r, "LerpBackward1") if isinstance(weight, Tensor) else r
+
+
+class Addcmul(Function):
+    """input + value * tensor1 * tensor2 as PyTorch computes it: fma(value * tensor1, tensor2, input)."""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        return _fma(t1 * t1.dtype.type(value) if value != 1 else t1, t2, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        return (g if need[0] else None, g * t2 * v if need[1] else None, g * t1 * v if need[2] else None, None)
+
+
+class Addcdiv(Function):
+    """input + value * tensor1 / tensor2 as PyTorch computes it: input + (value * tensor1) / tensor2."""
+
+    @staticmethod
+    def forward(ctx, x, t1, t2, value):
+        ctx.save_for_backward(t1, t2)
+        ctx.value = value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x + (t1 * t1.dtype.type(value) if value != 1 else t1) / t2
+
+    @staticmethod
+    def backward(ctx, g):
+        t1, t2 = ctx.saved_tensors
+        need, v = ctx.needs_input_grad, ctx.value
+        return (g if need[0] else None, g * v / t2 if need[1] else None,
+                -g * v * t1 / (t2 * t2) if need[2] else None, None)
+
+
+def _pointwise3(input, tensor1, tensor2, value, fn, op):
+    """addcmul/addcdiv: one node when the three are tensors of one floating dtype; otherwise composed,
+    which gives PyTorch's type promotion."""
+    if all(isinstance(t, Tensor) for t in (input, tensor1, tensor2)) and \
+            input._data.dtype == tensor1._data.dtype == tensor2._data.dtype and input._data.dtype.kind == "f":
+        return fn.apply(input, tensor1, tensor2, value)
+    if op == "addcdiv" and all(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / "
+                           "tensor2), for all dtypes.")
+    term = value * tensor1 if value != 1 else tensor1
+    return input + (term * tensor2 if op == "addcmul" else term / tensor2)
 
 
 @tensor_method
 def addcmul(input, tensor1, tensor2, *, value=1):
-    return input + value * tensor1 * tensor2 if value != 1 else input + tensor1 * tensor2
+    return _pointwise3(input, tensor1, tensor2, value, Addcmul, "addcmul")
 
 
 @tensor_method
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    return input + value * (tensor1 / tensor2) if value != 1 else input + tensor1 / tensor2
+    return _pointwise3(input, tensor1, tensor2, value, Addcdiv, "addcdiv")
 
 
 # ---------------------------------------------------------------- clamp / where

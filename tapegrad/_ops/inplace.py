@@ -146,16 +146,16 @@ def _fast_arith(name, ufunc, slow):
             o = other
         else:
             return slow(self, other, alpha=alpha) if name != "mul_" else slow(self, other)
-        if alpha != 1:
-            o = o * alpha
-        if np.shape(o) != d.shape:
+        if o.__class__ not in (int, float) and o.shape != d.shape:  # a number broadcasts to any shape
             try:
-                if np.broadcast_shapes(np.shape(o), d.shape) != d.shape:
+                if np.broadcast_shapes(o.shape, d.shape) != d.shape:
                     raise ValueError
             except ValueError:
                 return slow(self, other, alpha=alpha) if name != "mul_" else slow(self, other)
         if not d.flags.writeable:
             _check_writable(self)
+        if alpha != 1:
+            o = o * alpha
         ufunc(d, o, out=d, casting="unsafe")
         self._version_ctr.v += 1
         return self
