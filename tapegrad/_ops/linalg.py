@@ -36,27 +36,225 @@ def _check_matmul(a, b, op):
         bad = b if isinstance(a, Tensor) else a
         raise TypeError(f"{op}(): argument '{'other' if isinstance(a, Tensor) else 'input'}' must be Tensor, not "
                         f"{type(bad).__name__}")
-    sa, sb = a._data.shape, b._data.shape
-    if len(sa) == 0 or len(sb) == 0:
-        raise RuntimeError(f"{op}: both arguments to matmul need to be at least 1D, but they are "
-                           f"{len(sa)}D and {len(sb)}D")
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
-                           f"{a.dtype.name} and {b.dtype.name} (shapes {_fmt(sa)} and {_fmt(sb)})")
-    if a._data.dtype.kind == "b":  # no bool kernels: the name of the one PyTorch's matmul would dispatch to
-        na, nb = len(sa), len(sb)
-        kernel = ("bmm" if op == "bmm" else "dot" if na == nb == 1 else "addmv_impl_cpu" if nb == 1 else
-                  "addmm_impl_cpu_" if na <= 2 or nb <= 2 else "bmm")
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    k_a, k_b = sa[-1], (sb[-2] if len(sb) >= 2 else sb[0])
-    if k_a != k_b:
-        raise RuntimeError(f"{op}: shapes {_fmt(sa)} and {_fmt(sb)} cannot be multiplied ({k_a} != {k_b})")
-    if len(sa) > 2 and len(sb) > 2:
+    da, db = a._data, b._data
+    sa, sb = da.shape, db.shape
+    if (len(sa) == 0 or len(sb) == 0 or da.dtype != db.dtype or da.dtype.kind == "b"
+            or sa[-1] != (sb[-2] if len(sb) >= 2 else sb[0])):
+        return _matmul_failure(a, b, op)
+    if len(sa) > 2 and len(sb) > 2 and sa[:-2] != sb[:-2]:
         try:
             np.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
-            raise RuntimeError(f"{op}: batch dimensions of shapes {_fmt(sa)} and {_fmt(sb)} cannot be broadcast "
-                               f"({_fmt(sa[:-2])} vs {_fmt(sb[:-2])})") from None
+            _matmul_failure(a, b, op)
+
+
+# ---------------------------------------------------------------- PyTorch's errors, on the error path only
+# What PyTorch raises for an invalid product depends on the kernel its call dispatches to (matmul folds into
+# mm or mv, or broadcasts into bmm; mv is addmv into a new tensor; small and large bmm differ ...): the
+# functions below follow that dispatch (aten/src/ATen/native/LinearAlgebra.cpp, Blas.cpp) on shapes and dtypes
+# alone, raising PyTorch's exception, or return when PyTorch computes a result.
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+              "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half",
+              "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_MKL_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+def _sn(d):
+    return _SCALAR_NAMES.get(d.name, d.name)
+
+
+def _cn(d):
+    return _CPP_NAMES.get(d.name, d.name)
+
+
+def _size(shape, dim):
+    """shape[dim] with Tensor.size's IndexError."""
+    n = len(shape)
+    if n == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return shape[dim]
+
+
+def _lst(shape):
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def _torch_expand(shape, dtype, sizes):
+    """PyTorch's expand_size(t, sizes): its errors (checked from the last dimension)."""
+    shape, sizes = tuple(shape), tuple(sizes)
+    if shape == sizes:
+        return
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.{_sn(dtype)}Tensor{{{_lst(shape)}}}, size={_lst(sizes)}): the number of "
+                           f"sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in "
+                           f"the tensor ({len(shape)})")
+    for i in range(len(sizes) - 1, -1, -1):
+        d = len(shape) - len(sizes) + i
+        have = shape[d] if d >= 0 else 1
+        if have != sizes[i] and have != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({sizes[i]}) must match the existing size ({have}) "
+                               f"at non-singleton dimension {i}.  Target sizes: {_lst(sizes)}.  Tensor sizes: "
+                               f"{_lst(shape)}")
+
+
+def _torch_broadcast(a, b):
+    """PyTorch's infer_size(a, b) (batch dimensions of matmul)."""
+    n = max(len(a), len(b))
+    out = [0] * n
+    for i in range(n - 1, -1, -1):
+        da, db = len(a) - n + i, len(b) - n + i
+        x, y = (a[da] if da >= 0 else 1), (b[db] if db >= 0 else 1)
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton "
+                               f"dimension {i}")
+        out[i] = y if x == 1 else x
+    return tuple(out)
+
+
+def _torch_dot(sa, da, sb, db):
+    if len(sa) != 1 or len(sb) != 1:
+        raise RuntimeError(f"1D tensors expected, but got {len(sa)}D and {len(sb)}D tensors")
+    if da != db:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_sn(da)} and {_sn(db)}")
+    if sa[0] != sb[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same "
+                           f"number of elements, but got {sa[0]} and {sb[0]} elements respectively")
+    if da.kind == "b":
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
+
+
+def _torch_addmv(si, di, sm, dm, sv, dv):
+    if not (len(sm) == 2 and len(sv) == 1 and len(si) <= 1):
+        raise RuntimeError(f"vector + matrix @ vector expected, got {len(si)}, {len(sm)}, {len(sv)}")
+    numel = int(np.prod(si))
+    if sm[1] != sv[0] or (sm[0] != numel and numel != 1):
+        raise RuntimeError(f"size mismatch, got input ({_size(si, 0)}), mat ({sm[0]}x{sm[1]}), vec ({sv[0]})")
+    if not di == dm == dv:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_sn(di)}, {_sn(dm)}, and "
+                           f"{_sn(dv)}")
+    if dm.kind == "b" and sm[0] != 0 and sm[1] != 0:
+        raise NotImplementedError("\"addmv_impl_cpu\" not implemented for 'Bool'")
+
+
+def _torch_mv(sm, dm, sv, dv):
+    _torch_addmv((_size(sm, 0),), dv, sm, dm, sv, dv)  # mv(mat, vec) is addmv_ into empty(mat.size(0), vec's dtype)
+
+
+def _torch_addmm_impl(sa, da, sb, db):
+    if da != db:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cn(da)} != {_cn(db)}")
+    if da.kind == "b" and sa[0] * sb[1] != 0 and sa[1] != 0:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
+def _torch_mm(sa, da, sb, db):
+    if len(sa) != 2:
+        raise RuntimeError("self must be a matrix")
+    if len(sb) != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if sa[1] != sb[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+    _torch_addmm_impl(sa, da, sb, db)
+
+
+def _torch_bmm_checks(s1, s2):
+    if len(s1) != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if len(s2) != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if s2[0] != s1[0] or s2[1] != s1[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{s1[0]}, {s1[2]}] but "
+                           f"got: [{s2[0]}, {s2[1]}].")
+
+
+def _torch_bmm_kernel(s1, d1, s2, d2, name):
+    """bmm_out_or_baddbmm_: nothing for empty products; small ones in a kernel dispatched on batch1's dtype,
+    large ones in MKL (float and complex results) or one addmm per matrix."""
+    bs, rows, k, cols = s1[0], s1[1], s1[2], s2[2]
+    if bs * rows * cols == 0 or k == 0:
+        return
+    if k * rows * cols < 400:
+        if d1.kind == "b":
+            raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
+        if d1 != d2:
+            raise RuntimeError(f"expected scalar type {_sn(d1)} but found {_sn(d2)}")
+    elif d2.name in _MKL_DTYPES:
+        if d1 != d2:
+            raise RuntimeError(f"expected scalar type {_sn(d2)} but found {_sn(d1)}")
+    else:
+        _torch_addmm_impl(s1[1:], d1, s2[1:], d2)
+
+
+def _torch_bmm(s1, d1, s2, d2):
+    _torch_bmm_checks(s1, s2)
+    _torch_bmm_kernel(s1, d1, s2, d2, "bmm")
+
+
+def _elem_strides(x):
+    return tuple(s // x.itemsize for s in x.strides) if x.itemsize else x.strides
+
+
+def _torch_matmul(a, b):
+    """at::matmul(a, b) for tapegrad tensors a and b: raises PyTorch's error, if any."""
+    xa, xb = a._data, b._data
+    sa, sb, da, db = xa.shape, xb.shape, xa.dtype, xb.dtype
+    na, nb = len(sa), len(sb)
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if na == 1 and nb == 1:
+        return _torch_dot(sa, da, sb, db)
+    if na == 2 and nb == 1:
+        return _torch_mv(sa, da, sb, db)
+    if na == 1 and nb == 2:
+        return _torch_mm((1,) + sa, da, sb, db)
+    if na == 2 and nb == 2:
+        return _torch_mm(sa, da, sb, db)
+    big_a = na >= nb
+    if (na if big_a else nb) >= 3 and (nb if big_a else na) <= 2:  # should_fold
+        fold = (b if big_a else a).requires_grad
+        if not fold and na != 2:
+            t1, shape = (xa, sa) if big_a else (xb, sb[:-2] + (sb[-1], sb[-2]))
+            st = _elem_strides(t1)
+            if not big_a:
+                st = st[:-2] + (st[-1], st[-2])
+            fold = t1.size == 0 or all(st[i] == st[i + 1] * shape[i + 1] for i in range(len(shape) - 2))
+        if fold:
+            if big_a:
+                s1, d1, s2, d2 = sa, da, sb, db
+            else:
+                s1, d1, d2 = sb[:-2] + (sb[-1], sb[-2]), db, da
+                s2 = (sa[1], sa[0]) if na == 2 else sa
+            folded = (int(np.prod(s1[:-1])), s1[-1])
+            return _torch_mm(folded, d1, s2, d2) if len(s2) == 2 else _torch_mv(folded, d1, s2, d2)
+    if na == 3 and nb == 3 and sa[0] != sb[0]:  # PyTorch squeezes a batch of one that needs a gradient
+        if sa[0] == 1 and a.requires_grad:
+            return _torch_matmul(a[0], b)
+        if sb[0] == 1 and b.requires_grad:
+            return _torch_matmul(a, b[0])
+    batch = _torch_broadcast(sa[:-2], sb[:-2])
+    B = int(np.prod(batch))
+    n, m1 = (sa[-2] if na > 1 else 1), sa[-1]
+    m2, p = (sb[-2], sb[-1]) if nb > 1 else (sb[0], 1)
+    return _torch_bmm((B, n, m1), da, (B, m2, p), db)
+
+
+def _matmul_failure(a, b, op):
+    """The error path of matmul's checks: PyTorch's error, or none where PyTorch computes the product (bool
+    products with no terms). PyTorch's message names the kernel matmul reached (mm, mv, dot, bmm): tapegrad's
+    names the operator in front and the operands after it."""
+    sa, sb = a._data.shape, b._data.shape
+    about = f" (operands of shapes {_fmt(sa)} and {_fmt(sb)}, dtypes {a.dtype.name} and {b.dtype.name})"
+    try:
+        _torch_matmul(a, b)
+    except (RuntimeError, NotImplementedError, IndexError) as e:
+        raise type(e)(f"{op}: {e}{about}") from None
+    if a._data.dtype != b._data.dtype:  # PyTorch returns empty products of mixed dtypes; tapegrad does not
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype{about}")
 
 
 # Large products split over tapegrad's intra-op threads (once engaged: see tapegrad/_threads.py),
@@ -196,6 +394,8 @@ def _matmul(input, other, out, op_name=None):
 
 @tensor_method("__rmatmul__")
 def _rmatmul(self, other):
+    if not isinstance(other, Tensor):  # as PyTorch: Python's "unsupported operand type(s) for @"
+        return NotImplemented
     return matmul(other, self)
 
 
@@ -208,12 +408,9 @@ def _need_tensor(x, op, arg):
 def mm(input, mat2, *, out=None):
     _need_tensor(input, "mm", "input")
     _need_tensor(mat2, "mm", "mat2")
-    for name, t in (("self", input), ("mat2", mat2)):
-        if t.dim() != 2:
-            raise RuntimeError(f"mm: {name} must be a matrix, but got a {t.dim()}-D tensor of shape {_fmt(t.shape)}")
-    if input.shape[1] != mat2.shape[0]:
-        raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} and "
-                           f"{mat2.shape[0]}x{mat2.shape[1]})")
+    a, b = input._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype or a.dtype.kind == "b":
+        _torch_mm(a.shape, a.dtype, b.shape, b.dtype)
     return matmul(input, mat2, out=out)
 
 
@@ -221,47 +418,43 @@ def mm(input, mat2, *, out=None):
 def bmm(input, mat2, *, out=None):
     _need_tensor(input, "bmm", "input")
     _need_tensor(mat2, "bmm", "mat2")
-    for name, t in (("batch1", input), ("batch2", mat2)):
-        if t.dim() != 3:
-            raise RuntimeError(f"bmm: {name} must be a 3D tensor, but got a {t.dim()}-D tensor of shape "
-                               f"{_fmt(t.shape)}")
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: shapes {_fmt(input.shape)} and {_fmt(mat2.shape)} "
-                           f"({input.shape[0]} != {mat2.shape[0]})")
+    a, b = input._data, mat2._data
+    if (a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1] or a.dtype != b.dtype
+            or a.dtype.kind == "b"):
+        _torch_bmm(a.shape, a.dtype, b.shape, b.dtype)
     _check_matmul(input, mat2, "bmm")
     return _matmul(input, mat2, out, "BmmBackward0")
 
 
 @tensor_method
 def mv(input, vec, *, out=None):
-    if input.dim() != 2 or vec.dim() != 1:
-        raise RuntimeError(f"mv: expected a 2D matrix and a 1D vector, got shapes {_fmt(input.shape)} and "
-                           f"{_fmt(vec.shape)}")
-    if input.shape[1] != vec.shape[0]:
-        raise RuntimeError(f"mv: size mismatch, got mat {_fmt(input.shape)} and vec {_fmt(vec.shape)}")
+    _need_tensor(input, "mv", "input")
+    _need_tensor(vec, "mv", "vec")
+    a, b = input._data, vec._data
+    if a.ndim != 2 or b.ndim != 1 or a.shape[1] != b.shape[0] or a.dtype != b.dtype or a.dtype.kind == "b":
+        _torch_mv(a.shape, a.dtype, b.shape, b.dtype)
     return matmul(input, vec, out=out)
 
 
 @tensor_method
 def dot(input, tensor, *, out=None):
-    _check_dot(input, tensor)
+    _check_dot(input, tensor, "dot")
     return matmul(input, tensor, out=out)
 
 
-def _check_dot(input, tensor):
-    if input.dim() != 1 or tensor.dim() != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {tensor.dim()}D tensors")
-    if input.shape[0] != tensor.shape[0]:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
-                           f"[{tensor.shape[0]}] to have the same number of elements, but got {input.shape[0]} "
-                           f"and {tensor.shape[0]} elements respectively")
+def _check_dot(input, tensor, op):
+    _need_tensor(input, op, "input")
+    _need_tensor(tensor, op, "tensor" if op == "dot" else "other")
+    a, b = input._data, tensor._data
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.dtype != b.dtype or a.dtype.kind == "b":
+        _torch_dot(a.shape, a.dtype, b.shape, b.dtype)
 
 
 @tensor_method
 def vdot(input, other):
     from .elementwise import conj
 
-    _check_dot(input, other)
+    _check_dot(input, other, "vdot")
     return _matmul(conj(input), other, None, "VdotBackward0")
 
 
@@ -277,8 +470,9 @@ def inner(input, other):
 
 @tensor_method("outer", "ger")
 def outer(input, vec2):
-    if input.dim() != 1 or vec2.dim() != 1:
-        raise RuntimeError(f"outer: expected 1D tensors, got shapes {_fmt(input.shape)} and {_fmt(vec2.shape)}")
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.dim()}-D")
     return input.unsqueeze(1) * vec2.unsqueeze(0)
 
 
@@ -330,34 +524,22 @@ class Addmm(Function):
 def _check_addmm(input, mat1, mat2):
     for name, t in (("input", input), ("mat1", mat1), ("mat2", mat2)):
         _need_tensor(t, "addmm", name)
-    for name, t in (("mat1", mat1), ("mat2", mat2)):
-        if t.dim() != 2:
-            raise RuntimeError(f"{name} must be a matrix, got {t.dim()}-D tensor")
     dc, d1, d2 = input._data.dtype, mat1._data.dtype, mat2._data.dtype
     if dc != d2:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_type_name(dc)} and {_type_name(d2)}")
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_sn(dc)} and {_sn(d2)}")
     if d1 != d2:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES.get(d1.name, d1.name)} "
-                           f"!= {_CPP_NAMES.get(d2.name, d2.name)}")
-    (n, k), (k2, m) = mat1.shape, mat2.shape
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_sn(d1)} and {_sn(d2)}")
+    for name, t in (("mat1", mat1), ("mat2", mat2)):
+        if t._data.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t._data.ndim}-D tensor")
+    (n, k), (k2, m) = mat1._data.shape, mat2._data.shape
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
+    shape = input._data.shape
+    if shape != (n, m):
+        _torch_expand(shape, dc, (n, m))
     if d1.kind == "b":
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
-    shape = tuple(input.shape)
-    if len(shape) > 2:
-        raise RuntimeError(f"expand(torch.{_type_name(dc)}Tensor{{{list(shape)}}}, size=[{n}, {m}]): the number of sizes "
-                           f"provided (2) must be greater or equal to the number of dimensions in the tensor "
-                           f"({len(shape)})")
-    full = (1,) * (2 - len(shape)) + shape
-    for i, (have, want) in enumerate(zip(full, (n, m))):
-        if have not in (1, want):
-            raise RuntimeError(f"The expanded size of the tensor ({want}) must match the existing size ({have}) at "
-                               f"non-singleton dimension {i}.  Target sizes: [{n}, {m}].  Tensor sizes: {list(shape)}")
-
-
-_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
-              "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half"}
+        _torch_addmm_impl((n, k), d1, (k2, m), d2)
 
 
 @tensor_method
@@ -379,21 +561,67 @@ def addmm_(input, mat1, mat2, *, beta=1, alpha=1):
 
 @tensor_method
 def addmv(input, mat, vec, *, beta=1, alpha=1):
+    for name, t in (("input", input), ("mat", mat), ("vec", vec)):
+        _need_tensor(t, "addmv", name)
+    c, a, b = input._data, mat._data, vec._data
+    if (c.ndim > 1 or a.ndim != 2 or b.ndim != 1 or a.shape[1] != b.shape[0] or c.size not in (1, a.shape[0])
+            or not c.dtype == a.dtype == b.dtype or a.dtype.kind == "b"):
+        _torch_addmv(c.shape, c.dtype, a.shape, a.dtype, b.shape, b.dtype)
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def _check_baddbmm(input, batch1, batch2):
+    for name, t in (("input", input), ("batch1", batch1), ("batch2", batch2)):
+        _need_tensor(t, "baddbmm", name)
+    c, a, b = input._data, batch1._data, batch2._data
+    s1, s2 = a.shape, b.shape
+    if (a.ndim == 3 and b.ndim == 3 and s1[0] == s2[0] and s1[2] == s2[1] and c.shape == (s1[0], s1[1], s2[2])
+            and c.dtype == a.dtype == b.dtype and a.dtype.kind != "b"):
+        return
+    _torch_expand(c.shape, c.dtype, (_size(s1, 0), _size(s1, 1), _size(s2, 2)))
+    if c.dtype != a.dtype:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_cn(c.dtype)}, batch1: {_cn(a.dtype)}, "
+                           f"batch2: {_cn(b.dtype)}")
+    _torch_bmm_checks(s1, s2)
+    _torch_bmm_kernel(s1, a.dtype, s2, b.dtype, "baddbmm")
 
 
 @tensor_method
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    _check_baddbmm(input, batch1, batch2)
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
 @tensor_method
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    c, a, b = input._data, batch1._data, batch2._data
+    s1, s2 = a.shape, b.shape
+    if not (a.ndim == 3 and b.ndim == 3 and s1[0] == s2[0] and s1[2] == s2[1] and c.shape == (s1[1], s2[2])
+            and c.dtype == a.dtype == b.dtype and a.dtype.kind != "b"):
+        _torch_expand(c.shape, c.dtype, (_size(s1, 1), _size(s2, 2)))
+        for name, s in (("batch1", s1), ("batch2", s2)):
+            if len(s) != 3:
+                raise RuntimeError(f"{name} must be a 3D tensor")
+        if s1[0] != s2[0]:
+            raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {s1[0]} and {s2[0]}")
+        if s1[2] != s2[1]:
+            raise RuntimeError(f"Incompatible matrix sizes for bmm ({s1[1]}x{s1[2]} and {s2[1]}x{s2[2]})")
+        if s1[0] != 0:  # one addmm_ per matrix
+            if c.dtype != b.dtype:
+                raise RuntimeError(f"self and mat2 must have the same dtype, but got {_sn(c.dtype)} and {_sn(b.dtype)}")
+            if a.dtype != b.dtype:
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_sn(a.dtype)} and "
+                                   f"{_sn(b.dtype)}")
+            _torch_addmm_impl(s1[1:], a.dtype, s2[1:], b.dtype)
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 
 
 @tensor_method
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    for name, t in (("vec1", vec1), ("vec2", vec2)):
+        if t.dim() != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t.dim()}-D")
+    _torch_expand(input._data.shape, input._data.dtype, (vec1._data.shape[0], vec2._data.shape[0]))
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
@@ -842,7 +1070,7 @@ def linalg_vander(x, *, N=None):
         raise RuntimeError("linalg.vander: x must have at least one dimension")
     n = x.shape[-1] if N is None else N
     if n <= 1:
-        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}.")
+        raise RuntimeError("N must be greater than 1.")
     cols = cat([x.new_ones(tuple(x.shape) + (1,)), x.unsqueeze(-1).expand(tuple(x.shape) + (n - 1,))], -1)
     return cols.cumprod(-1)
 
