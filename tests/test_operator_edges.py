@@ -57,3 +57,43 @@ def test_like_torch(expr):
     want, got = _outcome(expr, torch), _outcome(expr, tg)
     assert got[0] == want[0], (want, got)
     assert got[1] == want[1] if want[0] == "ok" else want[1] in got[1], (want, got)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("call", [("lerp", 0.3), ("lerp", 0.7), ("lerp", "tensor"), ("addcmul", 0.37), ("addcmul", 1),
+                                  ("addcdiv", 0.37), ("addcdiv", 1)])
+def test_fused_pointwise_like_torch(call, dtype):
+    """lerp/addcmul/addcdiv round as PyTorch's kernels do (one fused multiply-add): bit for bit in float32."""
+    import numpy as np
+
+    name, extra = call
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.standard_normal((30, 20)).astype(dtype) for _ in range(3))
+    w = rng.uniform(-0.2, 1.2, (30, 20)).astype(dtype)
+    weights = rng.standard_normal((30, 20)).astype(dtype)
+    out = []
+    for m in (torch, tg):
+        ts = [m.tensor(x, requires_grad=True) for x in (a, b, c, w)]
+        if name == "lerp":
+            y = m.lerp(ts[0], ts[1], ts[3] if extra == "tensor" else extra)
+        else:
+            y = getattr(m, name)(ts[0], ts[1], ts[2], value=extra)
+        (y * m.tensor(weights)).sum().backward()
+        out.append((y.detach().numpy(), y.grad_fn.name(), [t.grad.numpy() if t.grad is not None else None for t in ts]))
+    (want, want_name, want_g), (got, got_name, got_g) = out
+    assert got_name == want_name
+    if dtype == "float32":
+        np.testing.assert_array_equal(got, want)
+    else:  # float64 rounds twice where PyTorch fuses: within an ulp
+        np.testing.assert_allclose(got, want, rtol=4e-16, atol=4e-16)
+    for g, t in zip(got_g, want_g):
+        assert (g is None) == (t is None)
+        if t is not None:
+            np.testing.assert_allclose(g, t, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("expr", ["m.ones(5, 5).expand(2, 2)", "m.ones(3, 1).expand(-1, 2, 4)",
+                                  "m.ones(3, 1).expand(2, 3, 4)", "m.ones(2, 3).expand(4, 2, 2)"])
+def test_expand_reports_the_dimension_torch_does(expr):
+    want, got = _outcome(expr, torch), _outcome(expr, tg)
+    assert got[0] == want[0] and want[1] in got[1], (want, got)

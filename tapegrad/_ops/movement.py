@@ -421,7 +421,8 @@ def expand(self, *sizes):
                            f"tensor ({len(shape)})")
     lead = len(sizes) - len(shape)
     new = []
-    for i, s in enumerate(sizes):
+    for i in range(len(sizes) - 1, -1, -1):  # from the last dimension, as PyTorch checks (and reports) them
+        s = sizes[i]
         if i < lead:
             if s < 0:
                 raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
@@ -436,7 +437,7 @@ def expand(self, *sizes):
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(shape)}")
         new.append(s)
-    new = tuple(new)
+    new = tuple(reversed(new))
     if new == shape:  # a writable alias, re-derived as one (np.broadcast_to would make it read-only)
         return _view_of(Expand.apply(self, new), self, lambda a: a.view())
     return _view_of(Expand.apply(self, new), self, lambda a: np.broadcast_to(a, new))
