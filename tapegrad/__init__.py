@@ -105,8 +105,13 @@ def typename(obj):
 import builtins as _builtins  # noqa: E402
 import warnings as _warnings  # noqa: E402
 
-# PyTorch computes 1/0, log(0) and overflow silently (inf, nan); NumPy would warn from inside our operators
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad\._ops\.")
+# PyTorch computes 1/0, log(0) and overflow silently (inf, nan); NumPy would warn from inside tapegrad's
+# operators, engine and optimizers. Only NumPy's floating-point messages from tapegrad's own modules are
+# silenced (tapegrad's own RuntimeWarnings, e.g. detect_anomaly's, still show). pytest drops filters set
+# while it collects test modules: a test suite importing tapegrad there adds the same line to its
+# pytest configuration (see pyproject.toml's filterwarnings).
+_warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) encountered",
+                         category=RuntimeWarning, module=r"tapegrad\.")
 
 
 class _LegacyTensorType(type):
