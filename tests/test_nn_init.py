@@ -168,3 +168,16 @@ def test_deprecated_aliases_warn():
         init.normal(tg.empty(2, 2))
         init.xavier_uniform(tg.empty(2, 2))
     assert any("deprecated" in str(x.message) for x in w)
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "kaiming_normal_",
+                                  "orthogonal_", "sparse_"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_random_initialisers_refuse_integer_tensors_like_torch(name, dtype):
+    from torch_errors import assert_raises_like_torch
+
+    def case(m):
+        t = m.empty(3, 3, dtype=getattr(m, dtype))
+        getattr(m.nn.init, name)(t, *((0.1,) if name == "sparse_" else ()))
+
+    assert_raises_like_torch(case, torch, tg, name)

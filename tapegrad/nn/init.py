@@ -27,6 +27,12 @@ def _write(tensor, values):
     return tensor
 
 
+def _check_random_dtype(tensor, method):
+    """PyTorch's random fills refuse integer and bool tensors: let the tensor's own method raise its error."""
+    if tensor._data.dtype.kind not in "fc":
+        getattr(tensor, method)()
+
+
 def calculate_gain(nonlinearity, param=None):
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d"]
@@ -58,10 +64,12 @@ def _no_elements(tensor):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    _check_random_dtype(tensor, "uniform_")
     return _write(tensor, _rng(generator).uniform(a, b, tensor._data.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    _check_random_dtype(tensor, "normal_")
     return _write(tensor, _rng(generator).normal(mean, std, tensor._data.shape))
 
 
@@ -70,6 +78,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
+    _check_random_dtype(tensor, "normal_")
     rng = _rng(generator)
     n = tensor._data.size
     out = np.empty(0)
@@ -178,6 +187,7 @@ def orthogonal_(tensor, gain=1, generator=None):
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    _check_random_dtype(tensor, "normal_")
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     flattened = _rng(generator).standard_normal((rows, cols))
@@ -193,6 +203,7 @@ def orthogonal_(tensor, gain=1, generator=None):
 def sparse_(tensor, sparsity, std=0.01, generator=None):
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    _check_random_dtype(tensor, "normal_")
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     rng = _rng(generator)

@@ -13,7 +13,16 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         import numpy as np
 
-        arr = data._data if isinstance(data, Tensor) else np.empty(0, dtype=np.float32)
+        if data is None:
+            arr = np.empty(0, dtype=np.float32)
+        else:
+            if not isinstance(data, Tensor):
+                data = data.detach()  # PyTorch's path for tensor-likes: AttributeError for a list, etc.
+                if not isinstance(data, Tensor):
+                    raise TypeError(f"Parameter(): expected a Tensor, got {type(data).__name__}")
+            arr = data._data
+        if requires_grad and arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t = object.__new__(cls)
         Tensor._copy_into(t, arr, False)
         if requires_grad:
@@ -34,9 +43,8 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        p = Parameter(Tensor._make(self._data.copy()), self._rg)
-        if self.grad is not None:
-            p.grad = Tensor._make(self.grad._data.copy())
+        # like PyTorch's: the data is cloned, the gradient is not copied
+        p = type(self)(Tensor._make(self._data.copy()), self._rg)
         memo[id(self)] = p
         return p
 

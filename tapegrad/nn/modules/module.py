@@ -5,6 +5,7 @@ hooks and repr match PyTorch's and checkpoints are interchangeable.
 """
 import functools
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -16,7 +17,10 @@ from ...autograd import grad_mode
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter
 
-__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook"]
+__all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
+           "register_module_backward_hook", "register_module_buffer_registration_hook",
+           "register_module_module_registration_hook", "register_module_parameter_registration_hook"]
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -60,9 +64,37 @@ class RemovableHandle:
         self.remove()
 
 
+_global_backward_pre_hooks = OrderedDict()
+_global_backward_hooks = OrderedDict()
+_global_is_full_backward_hook = None
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
+_global_buffer_registration_hooks = OrderedDict()
+_global_module_registration_hooks = OrderedDict()
+_global_parameter_registration_hooks = OrderedDict()
+
+
+def register_module_buffer_registration_hook(hook):
+    """hook(module, name, buffer) -> None or a new buffer, run by every Module.register_buffer."""
+    handle = RemovableHandle(_global_buffer_registration_hooks)
+    _global_buffer_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_module_registration_hook(hook):
+    """hook(module, name, submodule) -> None or a new submodule, run on every submodule registration."""
+    handle = RemovableHandle(_global_module_registration_hooks)
+    _global_module_registration_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_parameter_registration_hook(hook):
+    """hook(module, name, param) -> None or a new parameter, run by every Module.register_parameter."""
+    handle = RemovableHandle(_global_parameter_registration_hooks)
+    _global_parameter_registration_hooks[handle.id] = hook
+    return handle
 
 
 def register_module_forward_pre_hook(hook):
@@ -71,11 +103,40 @@ def register_module_forward_pre_hook(hook):
     return handle
 
 
-def register_module_forward_hook(hook, *, always_call=False):
-    handle = RemovableHandle(_global_forward_hooks, extra_dict=_global_forward_hooks_always_called)
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=[_global_forward_hooks_always_called,
+                                                                _global_forward_hooks_with_kwargs])
     _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_backward_hook(hook):
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is True:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    raise NotImplementedError("tapegrad does not implement torch.nn.modules.module.register_module_backward_hook "
+                              "(deprecated in PyTorch); use register_module_full_backward_hook")
+
+
+def register_module_full_backward_pre_hook(hook):
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_hook(hook):
+    global _global_is_full_backward_hook
+    if _global_is_full_backward_hook is False:
+        raise RuntimeError("Cannot use both regular backward hooks and full backward hooks as a global Module hook. "
+                           "Please use only one of them.")
+    _global_is_full_backward_hook = True
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
     return handle
 
 
@@ -97,6 +158,14 @@ def _addindent(s_, num_spaces):
     return first + "\n" + "\n".join(s)
 
 
+def _run_module_registration_hooks(module, name, value):
+    for hook in _global_module_registration_hooks.values():
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
 def _forward_unimplemented(self, *input):
     raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -111,13 +180,16 @@ def _as_tensor(value):
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu()
         return Tensor._make(np.array(value.numpy() if hasattr(value, "numpy") else value))
-    if hasattr(value, "__array__") or isinstance(value, (int, float, bool)):
+    if hasattr(value, "__array__"):  # Python scalars are not tensor-like: PyTorch refuses them too
         return Tensor._make(np.asarray(value))
     return None
 
 
 class _BackwardHookFunction(Function):
-    """Identity on the tensors given; its backward is where module backward hooks fire."""
+    """Identity on the tensors given; its backward is where module backward hooks fire.
+    Unused outputs reach backward as None (as PyTorch's hooks see undefined gradients)."""
+
+    _materialize = False
 
     @staticmethod
     def forward(ctx, *arrays):
@@ -128,90 +200,116 @@ class _BackwardHookFunction(Function):
         return ctx.hook_fn(grads)
 
 
-def _apply_identity(tensors, hook_fn):
-    """Route the tensors that require grad through one _BackwardHookFunction node."""
-    idx = [i for i, t in enumerate(tensors) if isinstance(t, Tensor) and t.requires_grad]
-    if not idx or not grad_mode.GRAD[0]:
-        return tensors, idx, False
-    ctx_box = {}
+def _apply_on_tensors(args, hook_fn):
+    """PyTorch's BackwardHook._apply_on_tensors: route the tensors among `args` through one
+    _BackwardHookFunction node, whose backward calls hook_fn(grads of those tensors).
+    Returns (new args, positions of the tensors) or (args, None) when no tensor requires grad."""
+    idx = []
+    requires_grad = False
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            idx.append(i)
+            requires_grad = requires_grad or a._rg
+    if not (requires_grad and grad_mode.GRAD[0]):
+        return args, None
+    # only the tensors that require grad get an edge; the others are handed back untouched (PyTorch
+    # marks them non-differentiable) and get zeros as their gradient
+    diff = [k for k, i in enumerate(idx) if args[i]._rg]
 
     def fn(grads):
-        return hook_fn(ctx_box["idx"], grads)
+        full = [None] * len(idx)
+        for k, g in zip(diff, grads):
+            full[k] = g
+        res = hook_fn(tuple(full))
+        return tuple(res[k] for k in diff)
 
-    ctx_box["idx"] = idx
     cls = type("BackwardHookFunction", (_BackwardHookFunction,), {"hook_fn": staticmethod(fn)})
-    outs = cls.apply(*[tensors[i] for i in idx])
+    outs = cls.apply(*[args[idx[k]] for k in diff])
     if not isinstance(outs, tuple):
         outs = (outs,)
-    new = list(tensors)
-    for i, o in zip(idx, outs):
-        new[i] = o
-    return new, idx, True
+    new = list(args)
+    for k, o in zip(diff, outs):
+        new[idx[k]] = o
+    return (tuple(new) if type(args) is tuple else type(args)(*new)), idx
+
+
+def _pack_with_none(indices, values, size):
+    res = [None] * size
+    for i, v in zip(indices, values):
+        res[i] = v
+    return tuple(res)
 
 
 class BackwardHook:
-    """register_full_backward_hook / _pre_hook: grad_output is caught on the module's outputs,
-    grad_input on its tensor inputs; the hooks run once the input gradients are known."""
+    """torch.utils.hooks.BackwardHook: register_full_backward_hook / _pre_hook. grad_output is caught
+    on the module's outputs, grad_input on its tensor inputs (non-Tensor arguments give None)."""
 
     def __init__(self, module, user_hooks, user_pre_hooks):
         self.module, self.user_hooks, self.user_pre_hooks = module, user_hooks, user_pre_hooks
         self.grad_outputs = None
-        self.n_inputs = 0
-        self.input_tracked = False
-
-    def _run_hooks(self, grad_inputs):
-        for hook in self.user_hooks:
-            r = hook(self.module, grad_inputs, self.grad_outputs)
-            if r is None:
-                continue
-            if not isinstance(r, tuple):
-                r = (r,)
-            if len(r) != len(grad_inputs):
-                raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(r)}, but "
-                                   f"expected {len(grad_inputs)}")
-            grad_inputs = r
-        return grad_inputs
+        self.n_outputs = -1
+        self.output_tensors_index = None
+        self.n_inputs = -1
+        self.input_tensors_index = None
 
     def setup_input_hook(self, args):
-        tensor_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        self.n_inputs = len(tensor_pos)
+        def hook(grads):
+            if self.grad_outputs is None:
+                return grads
+            tensors = [args[i] for i in self.input_tensors_index]
+            grads = tuple(Tensor._make(np.zeros(t._data.shape, dtype=t._data.dtype)) if g is None else g
+                          for g, t in zip(grads, tensors))  # PyTorch materializes undefined gradients
+            res = _pack_with_none(self.input_tensors_index, grads, self.n_inputs)
+            for user_hook in self.user_hooks:
+                out = user_hook(self.module, res, self.grad_outputs)
+                if out is None:
+                    continue
+                if len(out) != len(res):
+                    raise RuntimeError("Backward hook returned an invalid number of grad_input, "
+                                       f"got {len(out)}, but expected {len(res)}")
+                res = out
+            self.grad_outputs = None
+            return tuple(res[i] for i in self.input_tensors_index)
 
-        def hook(idx, grads):
-            full = [None] * self.n_inputs
-            for k, g in zip(idx, grads):
-                full[k] = g
-            res = self._run_hooks(tuple(full))
-            return tuple(res[k] for k in idx)
+        res, self.input_tensors_index = _apply_on_tensors(args, hook)
+        self.n_inputs = len(args)
+        return res
 
-        tensors = [args[i] for i in tensor_pos]
-        new, _, self.input_tracked = _apply_identity(tensors, hook)
-        args = list(args)
-        for i, t in zip(tensor_pos, new):
-            args[i] = t
-        return tuple(args)
+    def setup_output_hook(self, args):
+        def hook(grads):
+            self.grad_outputs = _pack_with_none(self.output_tensors_index, grads, self.n_outputs)
+            if self.user_pre_hooks:
+                expected_len = len(self.grad_outputs)
+                for user_pre_hook in self.user_pre_hooks:
+                    hook_grad_outputs = user_pre_hook(self.module, self.grad_outputs)
+                    if hook_grad_outputs is None:
+                        continue
+                    actual_len = len(hook_grad_outputs)
+                    if actual_len != expected_len:
+                        raise RuntimeError("Backward pre hook returned an invalid number of grad_output, "
+                                           f"got {actual_len}, but expected {expected_len}")
+                    self.grad_outputs = hook_grad_outputs
+            local_grad_outputs = self.grad_outputs
+            if self.input_tensors_index is None:  # no input needs a gradient: the hooks run now
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients. See https://docs.pytorch.org/docs/main/"
+                              "generated/torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more "
+                              "details.", stacklevel=5)
+                grad_inputs = (None,) * self.n_inputs
+                for user_hook in self.user_hooks:
+                    res = user_hook(self.module, grad_inputs, self.grad_outputs)
+                    if res is not None and not (isinstance(res, tuple) and all(el is None for el in res)):
+                        raise RuntimeError("Backward hook for Modules where no input requires gradient should "
+                                           "always return None or None for all gradients.")
+                self.grad_outputs = None
+            return tuple(local_grad_outputs[i] for i in self.output_tensors_index)
 
-    def setup_output_hook(self, result):
-        single = isinstance(result, Tensor)
-        outs = (result,) if single else result
-        if not isinstance(outs, tuple):
-            return result
-
-        def hook(idx, grads):
-            full = [None] * len(outs)
-            for k, g in zip(idx, grads):
-                full[k] = g
-            full = tuple(full)
-            for pre in self.user_pre_hooks:
-                r = pre(self.module, full)
-                if r is not None:
-                    full = r if isinstance(r, tuple) else (r,)
-            self.grad_outputs = full
-            if not self.input_tracked:  # no input needs a gradient: the hooks run now
-                self._run_hooks((None,) * self.n_inputs)
-            return tuple(full[k] for k in idx)
-
-        new, _, _ = _apply_identity(list(outs), hook)
-        return new[0] if single else tuple(new)
+        is_tuple = isinstance(args, tuple)
+        if not is_tuple:
+            args = (args,)
+        res, self.output_tensors_index = _apply_on_tensors(args, hook)
+        self.n_outputs = len(args)
+        return res if is_tuple else res[0]
 
 
 class Module:
@@ -248,6 +346,8 @@ class Module:
         d["_load_state_dict_pre_hooks"] = OrderedDict()
         d["_load_state_dict_post_hooks"] = OrderedDict()
         d["_modules"] = {}
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     # ---------------------------------------------------------------- registration
     def _check_new_name(self, name, kind, store):
@@ -270,6 +370,11 @@ class Module:
                             "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
             tensor = Tensor._make(tensor._data, False, None, tensor._version_ctr)
+        if _global_buffer_registration_hooks:
+            for hook in _global_buffer_registration_hooks.values():
+                output = hook(self, name, tensor)
+                if output is not None:
+                    tensor = output
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -289,6 +394,11 @@ class Module:
                 f"explicitly. To express '{name}' as a function of another Tensor, compute the value in "
                 "the forward() method.")
         else:
+            if _global_parameter_registration_hooks:
+                for hook in _global_parameter_registration_hooks.values():
+                    output = hook(self, name, param)
+                    if output is not None:
+                        param = output
             self._parameters[name] = param
 
     def add_module(self, name, module):
@@ -302,6 +412,8 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         elif name == "":
             raise KeyError('module name can\'t be empty string ""')
+        if _global_module_registration_hooks:
+            module = _run_module_registration_hooks(self, name, module)
         self._modules[name] = module
 
     def register_module(self, name, module):
@@ -402,11 +514,15 @@ class Module:
                 if modules is None:
                     raise AttributeError("cannot assign module before Module.__init__() call")
                 remove_from(self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set)
+                if _global_module_registration_hooks:
+                    value = _run_module_registration_hooks(self, name, value)
                 modules[name] = value
             elif modules is not None and name in modules:
                 if value is not None:
                     raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                     "(torch.nn.Module or None expected)")
+                if _global_module_registration_hooks:
+                    value = _run_module_registration_hooks(self, name, value)
                 modules[name] = value
             else:
                 buffers = self.__dict__.get("_buffers")
@@ -416,9 +532,6 @@ class Module:
                                         "(torch.nn.Buffer, torch.Tensor or None expected)")
                     if isinstance(value, Buffer):
                         persistent = value.persistent
-                        if buffers is None:
-                            raise AttributeError("cannot assign buffer before Module.__init__() call")
-                        remove_from(self.__dict__, self._parameters, self._modules)
                     else:
                         persistent = name not in self._non_persistent_buffers_set
                     self.register_buffer(name, value, persistent)
@@ -581,11 +694,22 @@ class Module:
         kwargs.pop("non_blocking", None)
         kwargs.pop("memory_format", None)
         if args and isinstance(args[0], Module):
-            raise TypeError("to() received an invalid combination of arguments")
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(args[0]).__name__}), "
+                            "but expected one of:\n * (torch.device device = None, torch.dtype dtype = None, bool "
+                            "non_blocking = False, bool copy = False, *, torch.memory_format memory_format = None)\n"
+                            " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+                            "torch.memory_format memory_format = None)\n * (Tensor tensor, bool non_blocking = False, "
+                            "bool copy = False, *, torch.memory_format memory_format = None)")
         dt, dev, _ = _parse_to(args, dict(kwargs))
-        if dt is not None and not (dt.is_floating_point or dt.is_complex):
-            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                            f"dtype={dt}")
+        if dt is not None:
+            if not (dt.is_floating_point or dt.is_complex):
+                raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={dt}")
+            if dt.is_complex:
+                warnings.warn("Complex modules are a new feature under active development whose design may change, "
+                              "and some modules might not work as expected when using complex tensors as parameters "
+                              "or buffers. Please file an issue at https://github.com/pytorch/pytorch/issues/new?"
+                              "template=bug-report.yml if a complex module does not work as expected.", stacklevel=2)
 
         def convert(t):
             if dt is not None and (t.is_floating_point() or t.is_complex()):
@@ -644,6 +768,9 @@ class Module:
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         if args:
             # positional (destination, prefix, keep_vars), deprecated in PyTorch but accepted
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+                          " for details.", FutureWarning, stacklevel=2)
             if destination is None:
                 destination = args[0]
             if len(args) > 1 and prefix == "":
@@ -664,8 +791,11 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
-                destination = result
+            if not getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    destination = result
+            elif result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def register_state_dict_pre_hook(self, hook):
@@ -674,11 +804,20 @@ class Module:
         return handle
 
     def register_state_dict_post_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata) -> None: may change state_dict in place only."""
+        hook._from_public_api = True
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
 
-    _register_state_dict_hook = register_state_dict_post_hook
+    def _register_state_dict_hook(self, hook):
+        """The private form: a state_dict the hook returns replaces the root module's."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was "
+                               "previously registered via register_state_dict_post_hook")
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
 
     def register_load_state_dict_pre_hook(self, hook):
         handle = RemovableHandle(self._load_state_dict_pre_hooks)
@@ -774,8 +913,8 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 out = hook(module, incompatible)
                 if out is not None:
-                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not"
-                                         "expected to return new values, if incompatible_keys need to be modified,"
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified, "
                                          "it should be done inplace.")
 
         load(self, state_dict)
@@ -834,51 +973,84 @@ class Module:
         return handle
 
     def register_backward_hook(self, hook):
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks on a single Module. "
+                               "Please use only one of them.")
         raise NotImplementedError("tapegrad does not implement torch.nn.Module.register_backward_hook (deprecated "
                                   "in PyTorch); use register_full_backward_hook")
 
+    def _get_backward_hooks(self):
+        full_backward_hooks = []
+        if _global_is_full_backward_hook is True:
+            full_backward_hooks += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full_backward_hooks += self._backward_hooks.values()
+        return full_backward_hooks
+
+    def _get_backward_pre_hooks(self):
+        return [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()]
+
     def _call_impl(self, *args, **kwargs):
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks
-                or _global_forward_hooks or _global_forward_pre_hooks):
+                or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
             return self.forward(*args, **kwargs)
         result = None
         called_always = set()
         try:
-            for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    r = hook(self, args, kwargs)
-                    if r is not None:
-                        if isinstance(r, tuple) and len(r) == 2:
-                            args, kwargs = r
-                        else:
-                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                               f"new_kwargs), but got {r}.")
-                else:
-                    r = hook(self, args)
-                    if r is not None:
-                        args = r if isinstance(r, tuple) else (r,)
+            full_backward_hooks, backward_pre_hooks = [], []
+            if self._backward_pre_hooks or _global_backward_pre_hooks:
+                backward_pre_hooks = self._get_backward_pre_hooks()
+            if self._backward_hooks or _global_backward_hooks:
+                full_backward_hooks = self._get_backward_hooks()
+            if _global_forward_pre_hooks or self._forward_pre_hooks:
+                for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+                    if hook_id in self._forward_pre_hooks_with_kwargs:
+                        r = hook(self, args, kwargs)
+                        if r is not None:
+                            if isinstance(r, tuple) and len(r) == 2:
+                                args, kwargs = r
+                            else:
+                                raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                                   f"new_kwargs), but got {r}.")
+                    else:
+                        r = hook(self, args)
+                        if r is not None:
+                            args = r if isinstance(r, tuple) else (r,)
             bw = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                bw = BackwardHook(self, list(self._backward_hooks.values()),
-                                  list(self._backward_pre_hooks.values()))
+            if full_backward_hooks or backward_pre_hooks:
+                bw = BackwardHook(self, full_backward_hooks, backward_pre_hooks)
                 args = bw.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
-                    called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    r = hook(self, args, kwargs, result)
-                else:
-                    r = hook(self, args, result)
-                if r is not None:
-                    result = r
+            if _global_forward_hooks or self._forward_hooks:
+                for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+                    if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
+                        called_always.add(hook_id)
+                    if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                        r = hook(self, args, kwargs, result)
+                    else:
+                        r = hook(self, args, result)
+                    if r is not None:
+                        result = r
             if bw is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                                  f"Tensors but received {type(result)}", stacklevel=2)
                 result = bw.setup_output_hook(result)
             return result
         except Exception:
-            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
-                if (hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called) \
-                        and hook_id not in called_always:
+            for hook_id, hook in _global_forward_hooks.items():
+                if hook_id in _global_forward_hooks_always_called and hook_id not in called_always:
+                    try:
+                        r = hook(self, args, result)
+                        if r is not None:
+                            result = r
+                    except Exception as e:
+                        warnings.warn("global module forward hook with ``always_call=True`` raised an exception "
+                                      f"that was silenced as another error was raised in forward: {str(e)}",
+                                      stacklevel=2)
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called and hook_id not in called_always:
                     try:
                         if hook_id in self._forward_hooks_with_kwargs:
                             r = hook(self, args, kwargs, result)
@@ -887,10 +1059,8 @@ class Module:
                         if r is not None:
                             result = r
                     except Exception as e:
-                        import warnings
-
-                        warnings.warn("forward hook with ``always_call=True`` raised an exception that was "
-                                      f"silenced as another error was raised in forward: {e}", stacklevel=2)
+                        warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                      f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
             raise
 
     __call__ = _call_impl

@@ -9,7 +9,10 @@ def parameters_to_vector(parameters):
     """One flat vector of all the parameters (differentiable, like PyTorch's)."""
     from ..._ops.movement import cat
 
-    vec = [param.reshape(-1) for param in parameters]
+    vec = []
+    for param in parameters:
+        param.device  # PyTorch checks every parameter's device first (AttributeError for a non-tensor)
+        vec.append(param.reshape(-1))
     return cat(vec)
 
 
