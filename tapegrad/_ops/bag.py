@@ -49,6 +49,7 @@ class EmbeddingBag(Function):
         ctx.kidx, ctx.kbag, ctx.keep, ctx.kpsw, ctx.counts = kidx, kbag, keep, kpsw, counts
         ctx.mode, ctx.argmax, ctx.wshape, ctx.scale = mode, argmax, weight.shape, scale_grad_by_freq
         ctx.n = len(idx)
+        ctx.idx = idx if scale_grad_by_freq else None
         ctx.save_for_backward(weight)
         return out
 
@@ -57,7 +58,7 @@ class EmbeddingBag(Function):
         (weight,) = ctx.saved_tensors
         need = ctx.needs_input_grad
         kidx, kbag, mode = ctx.kidx, ctx.kbag, ctx.mode
-        freq = np.bincount(kidx, minlength=ctx.wshape[0]) if ctx.scale else None
+        freq = _torch_freq(ctx.idx, ctx.wshape[0]) if ctx.scale else None
         if grad_mode.GRAD[0]:
             return _bag_backward_graph(ctx, weight, g, freq)
         gd = g._data
@@ -91,6 +92,20 @@ class EmbeddingBag(Function):
             gw = np.zeros(ctx.wshape, gd.dtype)
             np.add.at(gw, kidx, per)
         return gw, gpsw, None, None, None, None, None, None
+
+
+def _torch_freq(idx, num_weights):
+    """The count that PyTorch's CPU backward divides row v's gradient by under scale_grad_by_freq.
+    Its loop over the groups of equal sorted indices reads counts[sorted[i]] (i: the group's number)
+    instead of counts[sorted[start of group i]] (aten/src/ATen/native/EmbeddingBag.cpp), so a row is
+    divided by the count of the index at the group's number in the sorted list, not by its own;
+    the true frequency only when no index repeats before it. Reproduced for the same numbers."""
+    counts = np.bincount(idx, minlength=num_weights)
+    srt = np.sort(idx, kind="stable")
+    uniq = np.unique(srt)
+    freq = np.ones(num_weights, dtype=np.int64)
+    freq[uniq] = counts[srt[:len(uniq)]]
+    return freq
 
 
 def _bag_backward_graph(ctx, weight, g, freq):
@@ -171,7 +186,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if off.size and off[0] != 0:
             raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                                f"position 0. However, got {int(off[0])}")
-        if off.size and (off[-1] > idx.size or (np.diff(off) < 0).any()):
+        if off.size and off[-1] > idx.size:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.size} but got offsets[-1] "
+                               f"of {int(off[-1])}")
+        if off.size and (np.diff(off) < 0).any():
             raise RuntimeError(f"embedding_bag: offsets must be non-decreasing and at most the input's length "
                                f"({idx.size}); got {off.tolist()}")
         if include_last_offset:
@@ -198,8 +216,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         raise ValueError("max mode does not support sparse weights")
     nw = weight._data.shape[0]
     if idx.size and (idx.min() < -nw or idx.max() >= nw or idx.min() < 0):
-        raise IndexError(f"index out of range in self (embedding_bag: indices must be in [0, {nw}), got values in "
-                         f"[{int(idx.min())}, {int(idx.max())}])")
+        j = int(np.flatnonzero((idx < 0) | (idx >= nw))[0])
+        raise RuntimeError(f"Index {j} of input takes value {int(idx[j])} which is not in the valid range [0, {nw}) "
+                           f"(embedding_bag: index out of range in self)")
     if max_norm is not None:
         from .layers import _embedding_renorm_
 

@@ -278,8 +278,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     g = _Geom(H, W, k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1])
     _check_positive(op, k, s, d, p)
     if g.OH < 1 or g.OW < 1:
-        raise RuntimeError(f"{op}: input of shape {_shape_str(shape)} with padding {p} is too small for "
-                           f"kernel_size {k} with dilation {d}: calculated number of blocks ({g.OH} x {g.OW})")
+        raise RuntimeError(f"Given input with spatial size ({H}, {W}), kernel_size={k}, dilation={d}, padding={p}, "
+                           f"calculated shape of the array of sliding blocks as ({g.OH}, {g.OW}), but its components "
+                           f"must be at least one. ({op}: input of shape {_shape_str(shape)})")
     out = Im2Col.apply(x, g)
     return out if len(shape) == 4 else out.squeeze(0)
 
@@ -299,12 +300,12 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     g = _Geom(o[0], o[1], k[0], k[1], s[0], s[1], d[0], d[1], p[0], p[0], p[1], p[1])
     K = k[0] * k[1]
     if x.shape[1] % K:
-        raise RuntimeError(f"{op}: expected size of input's dimension 1 to be divisible by the product of "
-                           f"kernel_size, but got input.size(1)={x.shape[1]} and kernel_size={k}")
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, "
+                           f"but got input.size(1)={x.shape[1]} and kernel_size={k}. ({op})")
     if g.OH < 1 or g.OW < 1 or g.OH * g.OW != x.shape[2]:
-        raise RuntimeError(f"{op}: given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, "
-                           f"stride={s}, expected size of input's dimension 2 to match the calculated number "
-                           f"of sliding blocks {g.OH} * {g.OW} = {g.OH * g.OW}, but got input.size(2)={x.shape[2]}")
+        raise RuntimeError(f"Given output_size={o}, kernel_size={k}, dilation={d}, padding={p}, stride={s}, "
+                           f"expected size of input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{g.OH} * {g.OW} = {g.OH * g.OW}, but got input.size(2)={x.shape[2]}. ({op})")
     out = Col2Im.apply(x, g)
     return out if len(shape) == 3 else out.squeeze(0)
 
@@ -546,7 +547,24 @@ ConvTranspose._backward_name = Convolution._backward_name  # PyTorch names both 
 
 
 # ---------------------------------------------------------------- checks and public functions
-def _check_conv_args(op, input, weight, bias, nd, groups, transposed=False):
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _scalar_name(t):
+    return _SCALAR_NAMES.get(str(t.dtype).split(".")[-1], str(t.dtype))
+
+
+def _hw(v, nd):
+    """PyTorch's 2-D view of a 1-D parameter (height 1 prepended), as its messages print it."""
+    return (1,) + tuple(v) if nd == 1 else tuple(v)
+
+
+def _check_conv_args(op, input, weight, bias, nd, groups, s, p, d, op_=None):
+    """PyTorch's checks of a convolution's arguments, in its order and with its messages (at::_convolution's
+    check_shape_forward, then the CPU kernel's shape checks); tapegrad's details follow in parentheses.
+    `p` is the per-side padding (a pair per dimension); op_ the output padding of a transposed one."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     if not isinstance(weight, Tensor):
@@ -555,55 +573,94 @@ def _check_conv_args(op, input, weight, bias, nd, groups, transposed=False):
     if len(xs) not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {op}, but got input "
                            f"of size: {list(xs)}")
+    xb = xs if len(xs) == nd + 2 else (1,) + xs          # PyTorch's messages show the batched shape
+    transposed = op_ is not None
     if len(ws) != nd + 2:
-        raise RuntimeError(f"{op}: weight should have {nd + 2} dimensions, got weight of shape {_shape_str(ws)}")
+        if len(ws) < 3:
+            raise RuntimeError(f"weight should have at least three dimensions ({op}: weight of shape "
+                               f"{_shape_str(ws)})")
+        if nd > 1:
+            raise RuntimeError(f"expected stride to be a single integer value or a list of {len(ws) - 2} values to "
+                               f"match the convolution dimensions, but got stride={list(s)} ({op}: weight of "
+                               f"shape {_shape_str(ws)})")
+        raise RuntimeError(f"Expected {len(ws)}-dimensional input for {len(ws)}-dimensional weight {list(ws)}, but "
+                           f"got {len(xb)}-dimensional input of size {list(xb)} instead")
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise RuntimeError(f"{op}: non-positive groups is not supported, got groups={groups}")
-    C = xs[-nd - 1]
-    if transposed:
-        if ws[0] != C:
-            raise RuntimeError(f"{op}: weight of shape {_shape_str(ws)} with groups={groups} expects input with "
-                               f"{ws[0]} channels (weight.size(0)), but got input of shape {_shape_str(xs)} "
-                               f"with {C} channels")
-        if C % groups:
-            raise RuntimeError(f"{op}: in_channels ({C}) must be divisible by groups ({groups})")
-        out_c = ws[1] * groups
-    else:
-        if ws[0] % groups:
-            raise RuntimeError(f"{op}: weight of shape {_shape_str(ws)}: out_channels ({ws[0]}) must be divisible "
-                               f"by groups ({groups})")
-        if ws[1] * groups != C:
-            raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input{list(xs)} to have "
-                               f"{ws[1] * groups} channels, but got {C} channels instead ({op}: input of shape "
-                               f"{_shape_str(xs)}, weight of shape {_shape_str(ws)})")
-        out_c = ws[0]
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"{op}: Input type ({_dtype_name(input._data)}) and weight type "
-                           f"({_dtype_name(weight._data)}) should be the same (input {_shape_str(xs)}, weight "
-                           f"{_shape_str(ws)})")
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        raise RuntimeError(f"non-positive groups is not supported ({op}: groups={groups})")
     if bias is not None:
         if not isinstance(bias, Tensor):
             raise TypeError(f"{op}(): argument 'bias' (position 3) must be Tensor, not {type(bias).__name__}")
-        if tuple(bias.shape) != (out_c,):
-            raise RuntimeError(f"{op}: expected bias of shape ({out_c},) (one per output channel), got bias of "
-                               f"shape {_shape_str(tuple(bias.shape))}")
-        if bias.dtype != input.dtype:
-            raise RuntimeError(f"{op}: Input type ({_dtype_name(input._data)}) and bias type "
-                               f"({_dtype_name(bias._data)}) should be the same")
+        if bias.dtype != input.dtype and not transposed:
+            raise RuntimeError(f"Input type ({_dtype_name(input._data)}) and bias type ({_dtype_name(bias._data)}) "
+                               f"should be the same ({op})")
+    if min(p)[0] < 0 or min(b for _, b in p) < 0:
+        raise RuntimeError(f"negative padding is not supported ({op}: padding={tuple(a for a, _ in p)})")
+    if transposed and min(op_) < 0:
+        raise RuntimeError(f"negative output_padding is not supported ({op}: output_padding={op_})")
+    if min(s) < 1:
+        raise RuntimeError(f"non-positive stride is not supported ({op}: stride={s})")
+    if min(d) < 0:
+        raise RuntimeError(f"dilation should be greater than zero ({op}: dilation={d})")
+    if ws[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {list(ws)} instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(ws)}] instead ({op}: out_channels ({ws[0]}) must be "
+                           f"divisible by groups ({groups}))")
+    C = xs[-nd - 1]
+    k = ws[2:]
+    if transposed:
+        if ws[0] != C:
+            raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected input{list(xb)} to have "
+                               f"{ws[0]} channels, but got {C} channels instead")
+        out_c = ws[1] * groups
+        if bias is not None and tuple(bias.shape) != (out_c,):
+            raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be 1-dimensional "
+                               f"with {out_c} elements, but got bias of size {list(bias.shape)} instead")
+    else:
+        if ws[1] * groups != C:
+            raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected input{list(xb)} to have "
+                               f"{ws[1] * groups} channels, but got {C} channels instead ({op}: input of shape "
+                               f"{_shape_str(xs)}, weight of shape {_shape_str(ws)})")
+        out_c = ws[0]
+        if bias is not None and tuple(bias.shape) != (out_c,):
+            raise RuntimeError(f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with {out_c} "
+                               f"elements, but got bias of size {list(bias.shape)} instead ({op}: expected bias of "
+                               f"shape ({out_c},), one per output channel)")
+        if nd == 2:
+            small = (xs[-2] + p[0][0] + p[0][1] < d[0] * (k[0] - 1) + 1
+                     or xs[-1] + p[1][0] + p[1][1] < d[1] * (k[1] - 1) + 1)
+        else:
+            small = xs[-1] + p[0][0] + p[0][1] < d[0] * (k[0] - 1) + 1
+        if small:
+            padded = tuple(n + a + b for n, (a, b) in zip(xs[-nd:], p))
+            eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+            raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                               f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+                               f"actual input size ({op}: input of shape {_shape_str(xs)}, weight of shape "
+                               f"{_shape_str(ws)}, padding={tuple(p)}, dilation={d})")
+    if min(k) < 1:
+        kh, kw = _hw(k, nd)
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kh} kernel_width: {kw}")
+    if min(d) < 1:
+        if transposed:
+            dh, dw = _hw(d, nd)
+            raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: {dh}, "
+                               f"dilation_width: {dw}")
+        raise RuntimeError(f"dilation should be greater than zero, but got {list(_hw(d, nd))}")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found {_scalar_name(weight)} ({op}: "
+                           f"Input type ({_dtype_name(input._data)}) and weight type ({_dtype_name(weight._data)}) "
+                           f"should be the same (input {_shape_str(xs)}, weight {_shape_str(ws)}))")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
     return xs, ws
 
 
 def _conv_nd(op, nd, input, weight, bias, stride, padding, dilation, groups):
-    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups)
-    k = ws[2:]
     s = _ntuple(stride, nd, "stride", op)
     d = _ntuple(dilation, nd, "dilation", op)
-    if min(s) < 1:
-        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={s}")
-    if min(d) < 1:
-        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={d}")
     if isinstance(padding, str):
         if padding == "valid":
             pads = [(0, 0)] * nd
@@ -612,29 +669,22 @@ def _conv_nd(op, nd, input, weight, bias, stride, padding, dilation, groups):
                 raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions "
                                    f"(stride={s})")
             pads = []
-            for kk, dd in zip(k, d):
+            ks = weight.shape[2:] if isinstance(weight, Tensor) and weight.dim() == nd + 2 else (1,) * nd
+            for kk, dd in zip(ks, d):
                 total = dd * (kk - 1)
                 pads.append((total // 2, total - total // 2))
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     else:
-        p = _ntuple(padding, nd, "padding", op)
-        if min(p) < 0:
-            raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
-        pads = [(pp, pp) for pp in p]
+        pads = [(pp, pp) for pp in _ntuple(padding, nd, "padding", op)]
+    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups, s, pads, d)
+    k = ws[2:]
     batched = len(xs) == nd + 2
     sp = xs[-nd:]
     if nd == 1:
         g = _Geom(1, sp[0], 1, k[0], 1, s[0], 1, d[0], 0, 0, pads[0][0], pads[0][1])
     else:
         g = _Geom(sp[0], sp[1], k[0], k[1], s[0], s[1], d[0], d[1], pads[0][0], pads[0][1], pads[1][0], pads[1][1])
-    if g.OH < 1 or g.OW < 1:
-        padded = (g.Hp, g.Wp)[2 - nd:]
-        eff = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
-        raise RuntimeError(f"{op}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
-                           f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater than actual "
-                           f"input size (input of shape {_shape_str(xs)}, weight of shape {_shape_str(ws)}, "
-                           f"padding={tuple(pads)}, dilation={d})")
     x4shape = ((xs[0],) if batched else (1,)) + (xs[-nd - 1], g.H, g.W)
     if batched:
         return Convolution.apply(input, weight, bias, g, groups, x4shape)
@@ -653,31 +703,30 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv_transpose_nd(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation):
-    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups, transposed=True)
-    k = ws[2:]
+    if isinstance(padding, str):
+        raise TypeError(f"{op}(): argument 'padding' must be tuple of ints, not str")
     s = _ntuple(stride, nd, "stride", op)
     d = _ntuple(dilation, nd, "dilation", op)
-    if isinstance(padding, str):
-        raise RuntimeError(f"{op}: padding must be an int or a tuple of ints, got '{padding}'")
     p = _ntuple(padding, nd, "padding", op)
     op_ = _ntuple(output_padding, nd, "output_padding", op)
-    if min(s) < 1:
-        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={s}")
-    if min(d) < 1:
-        raise RuntimeError(f"{op}: dilation should be greater than zero, got dilation={d}")
-    if min(p) < 0:
-        raise RuntimeError(f"{op}: negative padding is not supported, got padding={p}")
+    xs, ws = _check_conv_args(op, input, weight, bias, nd, groups, s, [(pp, pp) for pp in p], d, op_)
+    if bias is not None and bias.dtype != input.dtype:
+        bias = bias.to(input.dtype)                 # PyTorch's transposed convolutions cast the bias
+    k = ws[2:]
     for o, ss, dd in zip(op_, s, d):
-        if o < 0 or (o >= ss and o >= dd):
-            raise RuntimeError(f"{op}: output padding must be smaller than either stride or dilation, but got "
-                               f"output_padding={op_}, stride={s}, dilation={d}")
+        if o >= ss and o >= dd:
+            (oh, ow), (sh, sw), (dh, dw) = ((0,) + op_)[-2:], _hw(s, nd), _hw(d, nd)
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding_height: {oh} output_padding_width: {ow} stride_height: {sh} "
+                               f"stride_width: {sw} dilation_height: {dh} dilation_width: {dw}")
     batched = len(xs) == nd + 2
     sp = xs[-nd:]
     outs = tuple((n - 1) * ss - 2 * pp + dd * (kk - 1) + o + 1 for n, ss, pp, dd, kk, o in zip(sp, s, p, d, k, op_))
     if min(outs) < 1:
-        raise RuntimeError(f"{op}: given input of shape {_shape_str(xs)}, weight of shape {_shape_str(ws)}, "
-                           f"stride={s}, padding={p}, dilation={d}, output_padding={op_}: calculated output size "
-                           f"{outs} is too small")
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, _hw(sp, nd)))}). Calculated output "
+                           f"size per channel: ({' x '.join(map(str, _hw(outs, nd)))}). Output size is too small "
+                           f"({op}: input of shape {_shape_str(xs)}, weight of shape {_shape_str(ws)}, stride={s}, "
+                           f"padding={p}, dilation={d}, output_padding={op_})")
     if nd == 1:
         g = _Geom(1, outs[0], 1, k[0], 1, s[0], 1, d[0], 0, 0, p[0], p[0], 1, sp[0])
     else:

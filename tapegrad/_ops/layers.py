@@ -94,6 +94,13 @@ def _rows(a):
 Linear._backward_name = "AddmmBackward0"  # PyTorch's grad_fn name for 2-d linear
 
 
+def _bias_expands(bshape, oshape):
+    try:
+        return np.broadcast_shapes(bshape, oshape) == oshape
+    except ValueError:
+        return False
+
+
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (torch.nn.functional.linear)."""
     if _AUTOCAST[0] is not None:  # inside torch.autocast: computed in the autocast dtype (tapegrad/amp.py)
@@ -120,8 +127,13 @@ def linear(input, weight, bias=None):
         if bd.dtype != xd.dtype:
             raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_type_name(bd.dtype).lower()} "
                                f"!= {_type_name(xd.dtype).lower()}")
-        if bd.shape != (wd.shape[0],) and np.broadcast_shapes(bd.shape, (wd.shape[0],)) != (wd.shape[0],):
-            raise RuntimeError(f"Linear: bias has shape {tuple(bd.shape)}, expected ({wd.shape[0]},)")
+        if bd.shape != (wd.shape[0],) and not _bias_expands(bd.shape, xd.shape[:-1] + (wd.shape[0],)):
+            # PyTorch expands the bias to (rows, out_features) for its addmm
+            raise RuntimeError(f"The expanded size of the tensor ({wd.shape[0]}) must match the existing size "
+                               f"({bd.shape[-1] if bd.ndim else 1}) at non-singleton dimension 1.  Target sizes: "
+                               f"[{math.prod(xd.shape[:-1])}, {wd.shape[0]}].  Tensor sizes: {list(bd.shape)}")
+        if bd.shape != (wd.shape[0],):       # a bias of another broadcastable shape: added after the product
+            return Linear.apply(input, weight, None) + bias
     return Linear.apply(input, weight, bias)
 
 
@@ -269,7 +281,8 @@ def _dropout_impl(input, p, training, inplace, feature, alpha):
     if not training or p == 0:
         return input
     if not input.is_floating_point():
-        raise RuntimeError("result type Float can't be cast to the desired output type " + input.dtype.name)
+        from .conv import _scalar_name
+        raise RuntimeError("result type Float can't be cast to the desired output type " + _scalar_name(input))
     dt = input._data.dtype
     if p == 1:
         return _apply_mask(input, np.zeros((), dtype=dt), None, inplace)
@@ -415,6 +428,9 @@ def _index_map(n, lo, hi, mode, dim, shape):
     else:
         if lo > n or hi > n:
             raise RuntimeError("Padding value causes wrapping around more than once.")
+        if lo < 0 or hi < 0:        # PyTorch crops first, then wraps around what is left
+            c0 = max(-lo, 0)
+            return np.mod(np.arange(-max(lo, 0), n - c0 - max(-hi, 0) + max(hi, 0)), n - c0 - max(-hi, 0)) + c0
         i = np.mod(i, n)
     return i
 
@@ -443,6 +459,9 @@ def pad(input, pad, mode="constant", value=None):
             f"Padding size {len(pad)} is not supported for {nd}D input tensor.\nSupported combinations for "
             "non-constant padding:\n  - 2D or 3D input: padding size = 2 (pads last dimension)\n  - 3D or 4D input: "
             "padding size = 4 (pads last 2 dimensions)\n  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    if mode != "circular" and any(n == 0 for n in (input.shape[1:] if nd == k + 2 else input.shape)):
+        raise RuntimeError(f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
+                           f"non-zero dimensions for input, but got: {list(input.shape)}")
     out = input
     from .indexing import index_select
 
@@ -549,6 +568,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             scales = None
     if antialias:
         raise NotImplementedError("tapegrad does not implement torch.nn.functional.interpolate with antialias=True")
+    if min(out_sizes, default=1) <= 0 or min(in_sizes, default=1) <= 0:
+        names = "DHW"[3 - len(in_sizes):] if len(in_sizes) <= 3 else [f"d{i}" for i in range(len(in_sizes))]
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input ("
+                           + ", ".join(f"{a}: {n}" for a, n in zip(names, in_sizes))
+                           + (") and output (" if len(in_sizes) == 1 else ") output (")
+                           + ", ".join(f"{a}: {n}" for a, n in zip(names, out_sizes)) + ")")
     if scales is None:
         scales = [None] * dim
     if mode in ("nearest", "nearest-exact"):

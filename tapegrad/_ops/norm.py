@@ -177,6 +177,19 @@ def _verify_batch_size(shape):
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {Size(shape)}")
 
 
+def _mixed_dtype_error(input, t):
+    """PyTorch's CPU batch norm takes parameters of the input's dtype only (float32 ones with a half or
+    bfloat16 input aside, which tapegrad leaves to its usual promotion)."""
+    from .. import _dtype
+    if input.dtype in (_dtype.float16, _dtype.bfloat16) and t.dtype == _dtype.float32:
+        return
+    if input.dtype == _dtype.float32:
+        raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar type of Float (batch_norm: input "
+                           f"{input.dtype}, parameter {t.dtype})")
+    raise RuntimeError(f"mixed dtype (CPU): all inputs must share same datatype. (batch_norm: input {input.dtype}, "
+                       f"parameter {t.dtype})")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
                eps=1e-05):
     """Normalise each channel (axis 1) of `input` (N, C, *) over the batch and any spatial axes.
@@ -188,6 +201,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not isinstance(input, Tensor):
         raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._data.ndim < 2:
+        if training and input._data.ndim == 1:        # PyTorch's _verify_batch_size reads size(1)
+            raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got 1) (batch_norm: "
+                             f"expected an input of at least 2 dimensions (N, C, *), got input of size "
+                             f"{input.shape})")
         raise ValueError(f"batch_norm: expected an input of at least 2 dimensions (N, C, *), got input of size "
                          f"{input.shape}")
     if momentum is None:
@@ -202,7 +219,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     elif running_mean is None or running_var is None:
         raise RuntimeError(f"running_{'mean' if running_mean is None else 'var'} must be defined in evaluation mode")
     if not input.is_floating_point():
-        raise RuntimeError(f"batch_norm: expected a floating point input, got {input.dtype}")
+        from .conv import _scalar_name
+        raise NotImplementedError(f'"batch_norm" not implemented for \'{_scalar_name(input)}\' (batch_norm: '
+                                  f'expected a floating point input, got {input.dtype})')
+    dt = input.dtype
+    for t in (weight, bias, running_mean, running_var):
+        if t is not None and t.dtype != dt:
+            _mixed_dtype_error(input, t)
     rm = None if running_mean is None else running_mean._data
     rv = None if running_var is None else running_var._data
     out = BatchNorm.apply(input, weight, bias, rm, rv, bool(training), float(momentum), float(eps))

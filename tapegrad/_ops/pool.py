@@ -306,6 +306,113 @@ class MaxPool2DWithIndices(Function):
         return _ScatterFlat.apply(grad, flat, ctx.in_shape, overlap), None, None, None, None, None
 
 
+def _as_list(v, n):
+    if isinstance(v, Tensor):
+        v = v.tolist()
+    if isinstance(v, (list, tuple)):
+        return [int(a) for a in v]
+    return [int(v)] * n
+
+
+def _torch_pool_message(op, nd, is_max, xs, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    """PyTorch's message for invalid pooling arguments, following its order of checks (max_pool1d's own
+    kernel for 1-D max pooling without indices; otherwise the 2-D kernels' pooling_output_shape and
+    pool2d_shape_check, 1-D pooling seen as 2-D with a height of 1). None where its checks would pass.
+    Only ever called on the error path."""
+    try:
+        k = _as_list(kernel_size, nd)
+        st = [] if stride is None else _as_list(stride, nd)
+        pd, dl = _as_list(padding, nd), _as_list(dilation, nd)
+    except (TypeError, ValueError):
+        return None
+    if nd == 1 and is_max and not return_indices:
+        if len(xs) not in (2, 3) or 0 in xs[-2:]:
+            return f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, " \
+                   f"but got:{list(xs)}"
+        for name, v in (("kernel_size", k), ("padding", pd), ("dilation", dl)):
+            if len(v) != 1:
+                return f"max_pool1d() {name} must be an int, list of ints or tuple of ints of size 1 but got size " \
+                       f"{len(v)}"
+        if len(st) > 1:
+            return f"max_pool1d() stride must be None, an int, list of ints, or tuple of ints of size 1 but got " \
+                   f"size {len(st)}"
+        (kk,), (pp,), (dd,) = k, pd, dl
+        ss = st[0] if st else kk
+        if kk <= 0:
+            return f"max_pool1d() kernel_size must be greater than zero, but got {kk}"
+        if ss <= 0:
+            return f"max_pool1d() stride must be greater than zero, but got {ss}"
+        if pp < 0:
+            return f"max_pool1d() padding must be non-negative, but got {pp}"
+        if pp > kk // 2:
+            return f"max_pool1d() padding should be at most half of kernel size, but got padding={pp} and " \
+                   f"kernel_size={kk}"
+        if dd <= 0:
+            return f"max_pool1d() dilation must be greater than zero, but got {dd}"
+        out = _pool_out_size(xs[-1], kk, ss, pp, dd, ceil_mode)
+        return None if out > 0 else f"max_pool1d() Invalid computed output size: {out}"
+    name = "max_pool2d" if is_max else "avg_pool2d"
+    if nd == 1:
+        if not is_max and len(xs) not in (2, 3):
+            return f"Expected 2 to 3 dimensions, but got {len(xs)}-dimensional tensor for argument #1 'self' " \
+                   f"(while checking arguments for avg_pool1d)"
+        if is_max and (len(xs) not in (2, 3) or 0 in xs[-2:]):
+            return f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size for input, " \
+                   f"but got:{list(xs)}"
+        xs = tuple(xs[:-1]) + (1, xs[-1])
+        k, st, pd, dl = [1] + k, ([1] + st) if st else [], [0] + pd, [1] + dl
+    else:
+        if len(k) not in (1, 2):
+            return f"{name}: kernel_size must either be a single int, or a tuple of two ints"
+        if len(st) not in (0, 1, 2):
+            return f"{name}: stride must either be omitted, a single int, or a tuple of two ints"
+        if len(pd) not in (1, 2):
+            return f"{name}: padding must either be a single int, or a tuple of two ints"
+        if is_max and len(dl) not in (1, 2):
+            return f"{name}: dilation must be either a single int, or a tuple of two ints"
+        k, pd, dl = k * (3 - len(k)), pd * (3 - len(pd)), dl * (3 - len(dl))
+        st = st * (3 - len(st)) if st else []
+        if is_max and len(xs) not in (3, 4):
+            return "non-empty 3D or 4D (batch mode) tensor expected for input"
+        if not is_max and len(xs) < 3:
+            return None
+    st = st or k
+    if not is_max:
+        dl = [1, 1]
+    for kk, ss, pp, dd in zip(k, st, pd, dl):
+        if ss == 0:
+            return "stride should not be zero"
+        if pp < 0:
+            return f"pad must be non-negative, but got pad: {pp}"
+        if pp > int(((kk - 1) * dd + 1) / 2):
+            return f"pad should be at most half of effective kernel size, but got pad={pp}, kernel_size={kk} and " \
+                   f"dilation={dd}"
+    if min(k) <= 0:
+        return f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}"
+    if min(st) < 0:
+        return f"stride should be greater than zero, but got dH: {st[0]} dW: {st[1]}"
+    if min(dl) <= 0:
+        return f"dilation should be greater than zero, but got dilationH: {dl[0]} dilationW: {dl[1]}"
+    if len(xs) not in (3, 4) or 0 in xs[-3:]:
+        return f"Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, but got:{list(xs)}"
+    if pd[0] > k[0] // 2 or pd[1] > k[1] // 2:
+        return f"pad should be smaller than or equal to half of kernel size, but got padW = {pd[1]}, padH = " \
+               f"{pd[0]}, kW = {k[1]}, kH = {k[0]}"
+    C, H, W = xs[-3:]
+    oh, ow = (_pool_out_size(n, kk, ss, pp, dd, ceil_mode) for n, kk, ss, pp, dd in zip((H, W), k, st, pd, dl))
+    if oh < 1 or ow < 1:
+        return f"Given input size: ({C}x{H}x{W}). Calculated output size: ({C}x{oh}x{ow}). Output size is too small"
+    return None
+
+
+def _pool_error(e, op, nd, is_max, input, *args):
+    """Re-raise tapegrad's pooling error `e` with PyTorch's message in front (where PyTorch has one)."""
+    msg = _torch_pool_message(op, nd, is_max, tuple(input.shape), *args) if isinstance(input, Tensor) else None
+    if msg is None or str(e).startswith(msg):
+        raise e
+    raise RuntimeError(f"{msg} ({e})") from None
+
+
 def _input4(op, input, nd):
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
@@ -364,11 +471,14 @@ def _out_shape(xs, batched, nd, gh, gw):
 
 
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
-    xs, batched, x4shape = _input4(op, input, nd)
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (input of shape "
-                           f"{_shape_str(xs)})")
-    gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, dilation, ceil_mode, True)
+    try:
+        xs, batched, x4shape = _input4(op, input, nd)
+        if not input.is_floating_point():
+            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype} (input of shape "
+                               f"{_shape_str(xs)})")
+        gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, dilation, ceil_mode, True)
+    except RuntimeError as e:
+        _pool_error(e, op, nd, True, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     return MaxPool2DWithIndices.apply(input, gh, gw, x4shape, _out_shape(xs, batched, nd, gh, gw),
                                       bool(return_indices))
 
@@ -469,12 +579,15 @@ class AvgPool2DBackward(Function):
 
 
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    xs, batched, x4shape = _input4(op, input, nd)
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
     if divisor_override is not None and divisor_override == 0:
-        raise RuntimeError(f"{op}: divisor must be not zero")
-    gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, 1, ceil_mode, False)
+        raise RuntimeError(f"divisor must be not zero ({op})")
+    try:
+        xs, batched, x4shape = _input4(op, input, nd)
+        if not input.is_floating_point():
+            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        gh, gw, *_ = _pool_geoms(op, nd, x4shape, xs, kernel_size, stride, padding, 1, ceil_mode, False)
+    except RuntimeError as e:
+        _pool_error(e, op, nd, False, input, kernel_size, stride, padding, 1, ceil_mode, False)
     div = _avg_divisor(gh, gw, count_include_pad, divisor_override, input._data.dtype)
     return AvgPool2D.apply(input, gh, gw, x4shape, _out_shape(xs, batched, nd, gh, gw), div)
 
@@ -518,6 +631,31 @@ def _adaptive_sizes(op, nd, output_size, x4shape):
     return outs
 
 
+def _torch_adaptive_message(op, nd, is_max, xs, output_size):
+    """PyTorch's message for an adaptive pooling input of the wrong rank or with an empty non-batch
+    dimension, or an output_size of the wrong length (error path only)."""
+    kind = "max" if is_max else "avg"
+    if nd == 1:
+        if len(xs) not in (2, 3):
+            return f"Expected 2 to 3 dimensions, but got {len(xs)}-dimensional tensor for argument #1 'self' " \
+                   f"(while checking arguments for adaptive_{kind}_pool1d)"
+        if isinstance(output_size, (list, tuple)) and len(output_size) != 1:
+            return f"adaptive_{kind}_pool1d() argument 'output_size' should contain one int (got {len(output_size)})"
+        if is_max:
+            name, shown = "adaptive_max_pool1d", list(xs)
+        else:
+            name, shown = "adaptive_avg_pool2d", list(xs[:-1]) + [1, xs[-1]]
+    else:
+        if len(xs) not in (3, 4):
+            return f"adaptive_{kind}_pool2d(): Expected 3D or 4D tensor, but got{':' if is_max else ''} {list(xs)}"
+        name, shown = f"adaptive_{kind}_pool2d", list(xs)
+    for i in range(len(shown) - (2 if nd == 2 or not is_max else 1), len(shown)):
+        if shown[i] == 0:
+            return f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input has sizes " \
+                   f"{shown} with dimension {i} being empty"
+    return None
+
+
 def _adaptive_matrix(n, out, dtype):
     starts, ends = _adaptive_bounds(n, out)
     j = np.arange(n)
@@ -526,10 +664,17 @@ def _adaptive_matrix(n, out, dtype):
 
 
 def _adaptive_avg(op, nd, input, output_size):
-    xs, batched, x4shape = _input4(op, input, nd)
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
-    outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    try:
+        xs, batched, x4shape = _input4(op, input, nd)
+        if not input.is_floating_point():
+            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    except RuntimeError as e:
+        msg = _torch_adaptive_message(op, nd, False, tuple(input.shape), output_size) \
+            if isinstance(input, Tensor) else None
+        if msg is None:
+            raise
+        raise RuntimeError(f"{msg} ({e})") from None
     sizes = x4shape[4 - nd:]
     if all(n % o == 0 for n, o in zip(sizes, outs)):       # equal windows: an average pool
         k = tuple(n // o for n, o in zip(sizes, outs))
@@ -555,10 +700,17 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def _adaptive_max(op, nd, input, output_size, return_indices):
-    xs, batched, x4shape = _input4(op, input, nd)
-    if not input.is_floating_point():
-        raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
-    outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    try:
+        xs, batched, x4shape = _input4(op, input, nd)
+        if not input.is_floating_point():
+            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+        outs = _adaptive_sizes(op, nd, output_size, x4shape)
+    except RuntimeError as e:
+        msg = _torch_adaptive_message(op, nd, True, tuple(input.shape), output_size) \
+            if isinstance(input, Tensor) else None
+        if msg is None:
+            raise
+        raise RuntimeError(f"{msg} ({e})") from None
     sizes = x4shape[4 - nd:]
     if nd == 1:
         gh, gw = _PoolGeom(1, 1, 1, 0, 1, 1), _adaptive_geom(sizes[0], outs[0])
@@ -601,19 +753,23 @@ def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_siz
     if output_size is None:
         outs = default
     else:
-        outs = tuple(output_size)[-nd:]
-        if len(outs) != nd:
-            raise ValueError(f"{op}: output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
-                             f"has a length of '{len(tuple(output_size))}'")
-        for o, dflt, ss in zip(outs, default, s):
+        given = output_size[2:] if len(output_size) == nd + 2 else output_size
+        if len(given) != nd:
+            raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it "
+                             f"has a length of '{len(output_size)}' ({op})")
+        outs = tuple(int(o) for o in given)
+        for dim, (o, dflt, ss) in enumerate(zip(outs, default, s)):
             if not dflt - ss < o < dflt + ss:
-                raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim should be between "
-                                 f"{tuple(d - ss + 1 for d in default)} and {tuple(d + ss - 1 for d in default)})")
+                raise ValueError(f'invalid output_size "{given}" (dim {dim} must be between {dflt - ss} and '
+                                 f'{dflt + ss}) ({op})')
     P = int(np.prod(outs))
     idx = indices._data.astype(np.int64, copy=False)
     if idx.size and (idx.min() < 0 or idx.max() >= P):
-        raise RuntimeError(f"{op}: Found an invalid max index: {int(idx.max() if idx.max() >= P else idx.min())} "
-                           f"(output volumes are of size {'x'.join(map(str, outs))})")
+        flat_idx = idx.ravel()
+        bad = flat_idx[np.flatnonzero((flat_idx < 0) | (flat_idx >= P))[-1]]   # PyTorch's scan keeps the last
+        shown = outs if nd == 2 else outs + (1,)          # PyTorch unpools 1-D as (L, 1) planes
+        raise RuntimeError(f"Found an invalid max index: {int(bad)} (output volumes are of size "
+                           f"{'x'.join(map(str, shown))}) ({op})")
     N, C = x4shape[:2]
     flat = idx.reshape(N * C, math.prod(xs[-nd:])) + (np.arange(N * C, dtype=np.int64) * P)[:, None]
     out_shape = xs[:-nd] + tuple(outs)
@@ -632,6 +788,11 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     k = _ntuple(kernel_size, nd, "kernel_size", f"lp_pool{nd}d")
+    if isinstance(norm_type, (int, float)) and math.isinf(norm_type):      # PyTorch: max pooling of |x|
+        mpool = max_pool1d if nd == 1 else max_pool2d
+        if norm_type > 0:
+            return mpool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+        return -mpool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
     pool = avg_pool1d if nd == 1 else avg_pool2d
     out = pool(input.pow(norm_type), k, stride, 0, ceil_mode)
     return (out.sign() * out.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)

@@ -12,6 +12,7 @@ from .module import Module
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "LazyConv1d", "LazyConv2d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
+_PADDING_STRINGS = {"same", "valid"}        # PyTorch's set, printed in its message
 
 
 class _ConvNd(Module):
@@ -27,15 +28,17 @@ class _ConvNd(Module):
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
-            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+            raise ValueError(f"in_channels must be divisible by groups ({name}: in_channels ({in_channels}) must be "
+                             f"divisible by groups ({groups}))")
         if out_channels % groups != 0:
-            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+            raise ValueError(f"out_channels must be divisible by groups ({name}: out_channels ({out_channels}) must "
+                             f"be divisible by groups ({groups}))")
         kernel_size = _ntuple(kernel_size, nd, "kernel_size", name)
         stride = _ntuple(stride, nd, "stride", name)
         dilation = _ntuple(dilation, nd, "dilation", name)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of {_PADDING_STRINGS}")
             if padding == "same" and any(s != 1 for s in stride):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         else:
@@ -105,11 +108,22 @@ class _ConvNd(Module):
             self.padding_mode = "zeros"
 
     def _check_input(self, input):
+        """A wrong channel count raises PyTorch's message, which shows the input as the convolution sees it
+        (batched, padded when padding_mode is not 'zeros'), then tapegrad's plain statement."""
         nd = self._nd
         shape = tuple(input.shape)
         if len(shape) in (nd + 1, nd + 2) and shape[-nd - 1] != self.in_channels:
-            raise RuntimeError(f"{type(self).__name__}(in_channels={self.in_channels}): expected input with "
-                               f"{self.in_channels} channels, got shape {shape}")
+            seen = list(shape if len(shape) == nd + 2 else (1,) + shape)
+            if self.padding_mode != "zeros":
+                rev = self._reversed_padding_repeated_twice
+                for i in range(nd):
+                    seen[-1 - i] += rev[2 * i] + rev[2 * i + 1]
+            ws = list(self.weight.shape)
+            given = "transposed=1" if self.transposed else f"groups={self.groups}"
+            raise RuntimeError(f"Given {given}, weight of size {ws}, expected input{seen} to have {self.in_channels} "
+                               f"channels, but got {shape[-nd - 1]} channels instead ({type(self).__name__}"
+                               f"(in_channels={self.in_channels}): expected input with {self.in_channels} channels, "
+                               f"got shape {shape})")
 
 
 class _Conv(_ConvNd):
@@ -179,7 +193,7 @@ class _ConvTransposeNd(_ConvNd):
         for size, lo, hi in zip(output_size, min_sizes, max_sizes):
             if size < lo or size > hi:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from "
-                                 f"{min_sizes} to {max_sizes} (for an input of {list(input.shape)[n_non_spatial:]})")
+                                 f"{min_sizes} to {max_sizes} (for an input of {input.size()[2:]})")
         return tuple(output_size[d] - min_sizes[d] for d in range(num_spatial_dims))
 
     def forward(self, input, output_size=None):
