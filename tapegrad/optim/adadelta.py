@@ -1,7 +1,8 @@
 """optim.Adadelta, PyTorch's single-tensor update."""
 import numpy as np
 
-from .optimizer import Optimizer, _addcmul_, _check_differentiable, _check_hyperparameters, _prepared, _real, _to_scalar
+from .optimizer import (Optimizer, _addcmul_, _axpy, _check_differentiable, _check_hyperparameters, _hyper, _prepared,
+                        _real)
 
 __all__ = ["Adadelta"]
 
@@ -23,7 +24,7 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             rho, eps, wd = float(group["rho"]), float(group["eps"]), float(group["weight_decay"])
             for p, state, x, g, _ in _prepared(self, group, ("square_avg", "acc_delta"), (), wd):
                 sq, acc = _real(state["square_avg"]._data), _real(state["acc_delta"]._data)
@@ -37,6 +38,6 @@ class Adadelta(Optimizer):
                 delta *= g
                 acc *= rho
                 _addcmul_(acc, delta, delta, 1 - rho)
-                x -= delta * lr
+                _axpy(x, -lr, delta)  # PyTorch's param.add_(delta, alpha=-lr)
                 p._version_ctr.v += 1
         return loss

@@ -2,8 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_hyperparameters, _grad, _real, _step_tensor,
-                        _to_scalar)
+from .optimizer import (Optimizer, _add_scaled, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters,
+                        _grad, _hyper, _real, _step_tensor)
 
 __all__ = ["Adagrad"]
 
@@ -16,6 +16,8 @@ class Adagrad(Optimizer):
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check_hyperparameters(lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                initial_accumulator_value=initial_accumulator_value, eps=eps)
+        if fused and differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
         _check_differentiable(differentiable)
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
@@ -41,7 +43,7 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             wd, lr_decay, eps = float(group["weight_decay"]), float(group["lr_decay"]), float(group["eps"])
             maximize = group["maximize"]
             for p in group["params"]:
@@ -56,10 +58,10 @@ class Adagrad(Optimizer):
                 step_t._data += 1
                 step = float(step_t._data)
                 if wd != 0:
-                    g = g + x * wd
+                    g = _add_scaled(g, wd, x)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 s = _real(state["sum"]._data)
-                s += g * g
+                _addcmul_(s, g, g, 1)
                 std = np.sqrt(s)
                 std += eps
                 _addcdiv_(x, g, std, -clr)

@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_,
-                        _prepared, _real, _to_scalar)
+                        _hyper, _prepared, _real)
 
 __all__ = ["Adam"]
 
@@ -23,6 +23,8 @@ class Adam(Optimizer):
         for i, b in enumerate(betas):
             if isinstance(b, Tensor) and b.numel() != 1:
                 raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        if fused and differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
         _check_differentiable(differentiable)
         if fused and foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
@@ -35,16 +37,17 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
-            beta1, beta2 = (float(_to_scalar(b)) for b in group["betas"])
+            lr = _hyper(group["lr"])
+            beta1, beta2 = (_hyper(b) for b in group["betas"])
             eps = float(group["eps"])
-            wd = float(_to_scalar(group["weight_decay"]))
+            wd = _hyper(group["weight_decay"])
             amsgrad = group["amsgrad"]
             decoupled = group.get("decoupled_weight_decay", False)
             buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
             for p, state, x, g, step in _prepared(self, group, buffers, (), wd, lr, decoupled):
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
-                _lerp_(m, g, 1 - beta1)
+                # a Tensor beta1 is cast to the parameter's dtype before `1 - beta1`, as PyTorch does
+                _lerp_(m, g, 1 - (x.dtype.type(beta1) if isinstance(beta1, np.generic) else beta1))
                 v *= beta2
                 _addcmul_(v, g, g, 1 - beta2)
 

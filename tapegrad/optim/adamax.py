@@ -1,8 +1,8 @@
 """optim.Adamax (Adam with the infinity norm), PyTorch's single-tensor update."""
 import numpy as np
 
-from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_hyperparameters, _lerp_, _prepared, _real,
-                        _to_scalar)
+from .optimizer import (Optimizer, _addcdiv_, _check_differentiable, _check_hyperparameters, _lerp_, _hyper, _prepared,
+                        _real)
 
 __all__ = ["Adamax"]
 
@@ -22,7 +22,7 @@ class Adamax(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, wd = float(group["eps"]), float(group["weight_decay"])
             for p, state, x, g, step in _prepared(self, group, ("exp_avg", "exp_inf"), (), wd):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_,
-                        _prepared, _real, _to_scalar)
+                        _hyper, _prepared, _real)
 
 __all__ = ["NAdam"]
 
@@ -26,7 +26,7 @@ class NAdam(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, wd = float(group["eps"]), float(group["weight_decay"])
             momentum_decay = float(group["momentum_decay"])

@@ -1,8 +1,8 @@
 """optim.RAdam (rectified Adam), PyTorch's single-tensor update."""
 import numpy as np
 
-from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_, _prepared, _real,
-                        _to_scalar)
+from .optimizer import (Optimizer, _addcmul_, _check_differentiable, _check_hyperparameters, _lerp_, _hyper, _prepared,
+                        _real)
 
 __all__ = ["RAdam"]
 
@@ -24,7 +24,7 @@ class RAdam(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, wd = float(group["eps"]), float(group["weight_decay"])
             decoupled = group["decoupled_weight_decay"]
@@ -42,7 +42,9 @@ class RAdam(Optimizer):
                 if rho_t > 5.0:
                     adaptive = np.sqrt(v)
                     adaptive += eps
-                    np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
+                    # PyTorch's `bias_correction2 ** 0.5 / t` is Tensor.__rtruediv__: t.reciprocal() * scalar
+                    np.reciprocal(adaptive, out=adaptive)
+                    adaptive *= bias_correction2 ** 0.5
                     update *= adaptive
                     update *= ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
                 x -= update

@@ -1,8 +1,8 @@
 """optim.RMSprop (centered, momentum), PyTorch's single-tensor update."""
 import numpy as np
 
-from .optimizer import (Optimizer, _addcdiv_, _addcmul_, _check_differentiable, _check_hyperparameters, _grad, _lerp_,
-                        _real, _step_tensor, _to_scalar, _zeros_like)
+from .optimizer import (Optimizer, _add_scaled, _addcdiv_, _addcmul_, _axpy, _check_differentiable,
+                        _check_hyperparameters, _grad, _hyper, _lerp_, _real, _step_tensor, _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -24,7 +24,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr = float(_to_scalar(group["lr"]))
+            lr = _hyper(group["lr"])
             alpha, eps = float(group["alpha"]), float(group["eps"])
             wd, momentum = float(group["weight_decay"]), float(group["momentum"])
             centered, maximize = group["centered"], group["maximize"]
@@ -43,7 +43,7 @@ class RMSprop(Optimizer):
                 g = _grad(p, maximize)
                 state["step"]._data += 1
                 if wd != 0:
-                    g = g + x * wd
+                    g = _add_scaled(g, wd, x)
                 sq = _real(state["square_avg"]._data)
                 sq *= alpha
                 _addcmul_(sq, g, g, 1 - alpha)
@@ -60,7 +60,7 @@ class RMSprop(Optimizer):
                     buf = _real(state["momentum_buffer"]._data)
                     buf *= momentum
                     _addcdiv_(buf, g, avg, 1)
-                    x -= buf * lr
+                    _axpy(x, -lr, buf)  # PyTorch's param.add_(buf, alpha=-lr)
                 else:
                     _addcdiv_(x, g, avg, -lr)
                 p._version_ctr.v += 1
