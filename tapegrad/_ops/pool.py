@@ -663,18 +663,24 @@ def _adaptive_matrix(n, out, dtype):
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-def _adaptive_avg(op, nd, input, output_size):
+def _adaptive_checked(op, nd, input, output_size, is_max):
+    """The adaptive pools' checks: (xs, batched, x4shape, output sizes), or PyTorch's error message
+    (tapegrad's detail after it)."""
     try:
         xs, batched, x4shape = _input4(op, input, nd)
         if not input.is_floating_point():
             raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
-        outs = _adaptive_sizes(op, nd, output_size, x4shape)
+        return xs, batched, x4shape, _adaptive_sizes(op, nd, output_size, x4shape)
     except RuntimeError as e:
-        msg = _torch_adaptive_message(op, nd, False, tuple(input.shape), output_size) \
+        msg = _torch_adaptive_message(op, nd, is_max, tuple(input.shape), output_size) \
             if isinstance(input, Tensor) else None
         if msg is None:
             raise
         raise RuntimeError(f"{msg} ({e})") from None
+
+
+def _adaptive_avg(op, nd, input, output_size):
+    xs, batched, x4shape, outs = _adaptive_checked(op, nd, input, output_size, False)
     sizes = x4shape[4 - nd:]
     if all(n % o == 0 for n, o in zip(sizes, outs)):       # equal windows: an average pool
         k = tuple(n // o for n, o in zip(sizes, outs))
@@ -700,17 +706,7 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def _adaptive_max(op, nd, input, output_size, return_indices):
-    try:
-        xs, batched, x4shape = _input4(op, input, nd)
-        if not input.is_floating_point():
-            raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
-        outs = _adaptive_sizes(op, nd, output_size, x4shape)
-    except RuntimeError as e:
-        msg = _torch_adaptive_message(op, nd, True, tuple(input.shape), output_size) \
-            if isinstance(input, Tensor) else None
-        if msg is None:
-            raise
-        raise RuntimeError(f"{msg} ({e})") from None
+    xs, batched, x4shape, outs = _adaptive_checked(op, nd, input, output_size, True)
     sizes = x4shape[4 - nd:]
     if nd == 1:
         gh, gw = _PoolGeom(1, 1, 1, 0, 1, 1), _adaptive_geom(sizes[0], outs[0])
